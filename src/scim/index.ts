@@ -9,7 +9,7 @@ export { parseAttributePath, formatAttributePath, type AttributePath } from './p
 export * from './filter/filter-ast.js'
 export { parseFilter } from './filter/parse-filter.js'
 export { resolveFilter } from './filter/resolve-filter.js'
-export { matchFilter } from './filter/match-filter.js'
+export { matchFilter, matchElement } from './filter/match-filter.js'
 export { formatFilter } from './filter/format-filter.js'
 export { parsePatchRequest, type PatchOperation, type PatchPath } from './patch/parse-patch.js'
 export { applyPatch, type PatchResult } from './patch/apply-patch.js'
@@ -19,3 +19,11 @@ export { validateResource, type ValidateOptions } from './resource/validate-reso
 export { projectResource, isAttributeReturned, type Projection } from './resource/project-resource.js'
 export { parseListQuery, parseSearchRequest, type ListQuery } from './list/list-query.js'
 export { toListResponse } from './list/list-response.js'
+export {
+  renderServiceProviderConfig,
+  renderResourceType,
+  renderSchema,
+  renderAllResourceTypes,
+  renderAllSchemas,
+  type ServiceProviderFeatures,
+} from './discovery/render-discovery.js'

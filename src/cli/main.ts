@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander'
+import { readConfig } from '../config.js'
+import { composeRoster } from '../compose.js'
+import { closeOnSignals, startServer } from '../server.js'
+import { DEFAULT_TENANT } from '../store/ports.js'
+
+const program = new Command()
+program.name('roster').description('Roster: a SCIM 2.0 provisioning server. Settings come from ROSTER_* environment variables.')
+
+program
+  .command('serve')
+  .description('start the SCIM server (same as npm start)')
+  .action(async () => {
+    closeOnSignals(await startServer(readConfig()))
+  })
+
+const token = program.command('token').description('create, list and revoke SCIM bearer tokens')
+
+const parseDays = (v: string) => {
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of days')
+  return n
+}
+
+/** Runs a command against the store the server uses (SQLite in WAL mode allows both at once). */
+async function withRoster<T>(fn: (roster: ReturnType<typeof composeRoster>) => Promise<T>): Promise<T> {
+  const roster = composeRoster(readConfig())
+  try {
+    return await fn(roster)
+  } finally {
+    await roster.store.close()
+  }
+}
+
+token
+  .command('create')
+  .description('create a token; it is printed once, alone on the last line')
+  .requiredOption('--name <name>', 'what the token is for, e.g. "Okta production"')
+  .option('--expires-in-days <days>', 'expire the token after this many days', parseDays)
+  .action(async (opts: { name: string; expiresInDays?: number }) => {
+    await withRoster(async (roster) => {
+      const expiresAt = opts.expiresInDays ? new Date(Date.now() + opts.expiresInDays * 86_400_000) : undefined
+      const issued = await roster.tokens.issue(DEFAULT_TENANT, opts.name, expiresAt ? { expiresAt } : {})
+      process.stdout.write(`Created token ${issued.record.id} (${issued.record.name}). It is shown once; store it now:\n`)
+      process.stdout.write(`${issued.token}\n`)
+    })
+  })
+
+token
+  .command('list')
+  .description('list tokens: id, name, created, last used (never the secret)')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    await withRoster(async (roster) => {
+      const list = await roster.tokens.list(DEFAULT_TENANT)
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(list.map(({ hash: _hash, ...rest }) => rest), null, 2)}\n`)
+        return
+      }
+      const rows = [['ID', 'NAME', 'PREFIX', 'CREATED', 'LAST USED', 'EXPIRES', 'STATUS']]
+      for (const t of list) {
+        const expired = t.expiresAt !== undefined && Date.parse(t.expiresAt) <= Date.now()
+        rows.push([t.id, t.name, t.prefix, t.createdAt, t.lastUsedAt ?? 'never', t.expiresAt ?? '-', t.revokedAt ? 'revoked' : expired ? 'expired' : 'active'])
+      }
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+      for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`)
+    })
+  })
+
+token
+  .command('revoke')
+  .description('revoke a token; it fails from the next request on')
+  .argument('<id>', 'the token id shown by `roster token list`')
+  .action(async (id: string) => {
+    await withRoster(async (roster) => {
+      if (!(await roster.tokens.revoke(DEFAULT_TENANT, id))) {
+        process.stderr.write(`roster: no active token with id ${id}\n`)
+        process.exitCode = 1
+        return
+      }
+      process.stdout.write(`Revoked token ${id}\n`)
+    })
+  })
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`roster: ${(err as Error).message}\n`)
+  process.exit(1)
+})

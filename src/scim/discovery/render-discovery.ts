@@ -1,0 +1,89 @@
+import type { AttributeDefinition, ResourceTypeDefinition, SchemaDefinition, ScimObject } from '../schema/attribute.js'
+import type { SchemaRegistry } from '../schema/schema-registry.js'
+import { RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA, SERVICE_PROVIDER_CONFIG_SCHEMA } from '../urns.js'
+
+/** What the server supports; rendered as ServiceProviderConfig so discovery never disagrees with behaviour. */
+export interface ServiceProviderFeatures {
+  readonly patch: boolean
+  readonly bulk: { readonly supported: boolean; readonly maxOperations: number; readonly maxPayloadSize: number }
+  readonly filter: { readonly supported: boolean; readonly maxResults: number }
+  readonly changePassword: boolean
+  readonly sort: boolean
+  readonly etag: boolean
+  readonly documentationUri?: string
+}
+
+/** RFC 7643 §5. */
+export function renderServiceProviderConfig(features: ServiceProviderFeatures, baseUrl: string): ScimObject {
+  return {
+    schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
+    ...(features.documentationUri ? { documentationUri: features.documentationUri } : {}),
+    patch: { supported: features.patch },
+    bulk: { ...features.bulk },
+    filter: { ...features.filter },
+    changePassword: { supported: features.changePassword },
+    sort: { supported: features.sort },
+    etag: { supported: features.etag },
+    authenticationSchemes: [
+      {
+        type: 'oauthbearertoken',
+        name: 'OAuth Bearer Token',
+        description: 'Authentication with a bearer token (RFC 6750) that an administrator generates',
+        specUri: 'https://www.rfc-editor.org/info/rfc6750',
+        primary: true,
+      },
+    ],
+    meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },
+  }
+}
+
+/** RFC 7643 §6. */
+export function renderResourceType(t: ResourceTypeDefinition, baseUrl: string): ScimObject {
+  return {
+    schemas: [RESOURCE_TYPE_SCHEMA],
+    id: t.id,
+    name: t.name,
+    endpoint: t.endpoint,
+    ...(t.description ? { description: t.description } : {}),
+    schema: t.schema,
+    schemaExtensions: t.schemaExtensions.map((e) => ({ schema: e.schema, required: e.required })),
+    meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/${t.id}` },
+  }
+}
+
+function renderAttribute(a: AttributeDefinition): ScimObject {
+  return {
+    name: a.name,
+    type: a.type,
+    multiValued: a.multiValued,
+    ...(a.description ? { description: a.description } : {}),
+    required: a.required,
+    ...(a.type === 'string' || a.type === 'reference' || a.type === 'binary' ? { caseExact: a.caseExact } : {}),
+    ...(a.canonicalValues ? { canonicalValues: [...a.canonicalValues] } : {}),
+    ...(a.referenceTypes ? { referenceTypes: [...a.referenceTypes] } : {}),
+    mutability: a.mutability,
+    returned: a.returned,
+    uniqueness: a.uniqueness,
+    ...(a.subAttributes ? { subAttributes: a.subAttributes.map(renderAttribute) } : {}),
+  }
+}
+
+/** RFC 7643 §7. */
+export function renderSchema(s: SchemaDefinition, baseUrl: string): ScimObject {
+  return {
+    schemas: [SCHEMA_SCHEMA],
+    id: s.id,
+    name: s.name,
+    ...(s.description ? { description: s.description } : {}),
+    attributes: s.attributes.map(renderAttribute),
+    meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${s.id}` },
+  }
+}
+
+export function renderAllResourceTypes(registry: SchemaRegistry, baseUrl: string): ScimObject[] {
+  return registry.listResourceTypes().map((t) => renderResourceType(t, baseUrl))
+}
+
+export function renderAllSchemas(registry: SchemaRegistry, baseUrl: string): ScimObject[] {
+  return registry.listSchemas().map((s) => renderSchema(s, baseUrl))
+}

@@ -1,0 +1,93 @@
+import type { Database } from 'better-sqlite3'
+
+/**
+ * The SQLite schema, one entry per version: entry i takes PRAGMA user_version from i to i + 1. Entries
+ * are append-only: a released migration is never edited, a change is a new entry.
+ *
+ * Every table carries tenant_id and every index starts with it, so each query of the adapter is a
+ * search within one tenant.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE resources (
+    tenant_id       TEXT NOT NULL,
+    resource_type   TEXT NOT NULL,
+    id              TEXT NOT NULL,
+    data            TEXT NOT NULL CHECK (json_valid(data)),
+    version         INTEGER NOT NULL,
+    created         TEXT NOT NULL,
+    last_modified   TEXT NOT NULL,
+    -- Copies of data.userName / data.displayName lower-cased in JavaScript, and data.externalId as is,
+    -- so that the common filters and the userName uniqueness check are index searches.
+    user_name_ci    TEXT,
+    external_id     TEXT,
+    display_name_ci TEXT,
+    password_hash   TEXT,
+    PRIMARY KEY (tenant_id, id)
+  );
+  -- RFC 7643 §4.1.1: userName is unique (uniqueness "server") and case-insensitive (caseExact false).
+  CREATE UNIQUE INDEX resources_user_name_ci ON resources (tenant_id, resource_type, user_name_ci) WHERE user_name_ci IS NOT NULL;
+  CREATE INDEX resources_external_id ON resources (tenant_id, resource_type, external_id);
+  CREATE INDEX resources_display_name_ci ON resources (tenant_id, resource_type, display_name_ci);
+  -- The default order of a list (created, then id), so that paging is stable and served by the index.
+  CREATE INDEX resources_created ON resources (tenant_id, resource_type, created, id);
+  -- For "r.id IN (SELECT … FROM resource_emails / group_members …)": with only the primary key
+  -- (tenant_id, id), SQLite 3.53 prefers resources_created for "tenant_id = ? AND resource_type = ?" and
+  -- probes the subquery's list once per row of the tenant; with this index the IN list drives the search.
+  CREATE INDEX resources_type_id ON resources (tenant_id, resource_type, id);
+
+  -- Each email's value, lower-cased (emails.value is caseExact false), rewritten on every write of data.
+  CREATE TABLE resource_emails (
+    tenant_id   TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    value_ci    TEXT NOT NULL,
+    FOREIGN KEY (tenant_id, resource_id) REFERENCES resources (tenant_id, id) ON DELETE CASCADE
+  );
+  CREATE INDEX resource_emails_value ON resource_emails (tenant_id, value_ci);
+  CREATE INDEX resource_emails_resource ON resource_emails (tenant_id, resource_id);
+
+  -- Group membership, one row per member. member_type is read from the member's row when it is added.
+  CREATE TABLE group_members (
+    tenant_id   TEXT NOT NULL,
+    group_id    TEXT NOT NULL,
+    member_id   TEXT NOT NULL,
+    member_type TEXT NOT NULL CHECK (member_type IN ('User', 'Group')),
+    PRIMARY KEY (tenant_id, group_id, member_id),
+    FOREIGN KEY (tenant_id, group_id) REFERENCES resources (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, member_id) REFERENCES resources (tenant_id, id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX group_members_member ON group_members (tenant_id, member_id);
+
+  CREATE TABLE tokens (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT,
+    expires_at   TEXT,
+    revoked_at   TEXT
+  );
+  CREATE INDEX tokens_tenant ON tokens (tenant_id, created_at);
+  `,
+]
+
+/**
+ * Brings the database to the latest schema version in one immediate transaction (all pending migrations
+ * or none), so two processes opening the same file cannot both migrate it. Refuses a database written by
+ * a newer Roster rather than running against a schema it does not know.
+ * @returns the schema version now in force.
+ */
+export function migrateSqlite(db: Database, migrations: readonly string[] = SQLITE_MIGRATIONS): number {
+  const run = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number
+    if (current > migrations.length) {
+      throw new Error(`database schema version ${current} is newer than this Roster knows (${migrations.length})`)
+    }
+    for (let v = current; v < migrations.length; v++) db.exec(migrations[v]!)
+    if (current < migrations.length) db.pragma(`user_version = ${migrations.length}`)
+    return migrations.length
+  })
+  return run.immediate()
+}

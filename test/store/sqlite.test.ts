@@ -1,0 +1,176 @@
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { GROUP_SCHEMA, SchemaRegistry, USER_SCHEMA, parseAttributePath, parseFilter, resolveFilter } from '../../src/scim/index.js'
+import { SQLITE_MIGRATIONS, migrateSqlite } from '../../src/store/sqlite/migrations.js'
+import { buildQuerySql, openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { defineResourceStoreContract } from './resource-store.contract.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'roster-sqlite-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+let files = 0
+const freshPath = () => join(dir, `store-${++files}.db`)
+
+defineResourceStoreContract('sqlite', { open: () => openSqliteStore(freshPath()) })
+
+const registry = SchemaRegistry.withCoreSchemas()
+const at = (seconds: number) => new Date(Date.UTC(2024, 0, 1) + seconds * 1000).toISOString()
+
+/** A second connection to the store's file, with the function the compiled SQL calls. */
+function inspect(path: string): Database.Database {
+  const db = new Database(path, { readonly: true })
+  db.function('scim_lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v))
+  return db
+}
+
+describe('sqlite: EXPLAIN QUERY PLAN of the statements query() runs', async () => {
+  const path = freshPath()
+  const store = openSqliteStore(path)
+  // Enough rows in two tenants that a scan would be a real choice for the planner.
+  for (const tenant of ['t1', 't2']) {
+    for (let i = 0; i < 200; i++) {
+      await store.resources.create(tenant, {
+        id: `${tenant}-u${i}`,
+        resourceType: 'User',
+        data: { schemas: [USER_SCHEMA], userName: `user${i}`, externalId: `ext${i}`, displayName: `User ${i}`, emails: [{ value: `user${i}@example.com` }] },
+        now: at(i),
+      })
+    }
+    await store.resources.create(tenant, { id: `${tenant}-g`, resourceType: 'Group', data: { schemas: [GROUP_SCHEMA], displayName: 'G' }, memberIds: [`${tenant}-u1`], now: at(0) })
+  }
+  await store.close()
+  const db = inspect(path)
+  after(() => db.close())
+
+  const plan = (resourceType: string, filter: string | undefined, sortBy?: string) => {
+    const q = buildQuerySql('t1', resourceType, {
+      ...(filter ? { filter: resolveFilter(parseFilter(filter), registry, resourceType) } : {}),
+      ...(sortBy ? { sortBy: registry.resolve(resourceType, parseAttributePath(sortBy)) } : {}),
+    })
+    const explain = (sql: string, extra: unknown[]) =>
+      db
+        .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...q.params, ...extra)
+        .map((r) => r.detail)
+        .join('\n')
+    return { count: explain(q.countSql, []), page: explain(q.pageSql, [10, 0]) }
+  }
+
+  const indexed = [
+    { filter: 'id eq "t1-u7"', type: 'User', search: /SEARCH r USING (INDEX sqlite_autoindex_resources_1|PRIMARY KEY) \(tenant_id=\? AND id=\?\)/ },
+    { filter: 'userName eq "User7"', type: 'User', search: /SEARCH r USING (COVERING )?INDEX resources_user_name_ci \(tenant_id=\? AND resource_type=\? AND user_name_ci=\?\)/ },
+    { filter: 'externalId eq "ext7"', type: 'User', search: /SEARCH r USING (COVERING )?INDEX resources_external_id \(tenant_id=\? AND resource_type=\? AND external_id=\?\)/ },
+    { filter: 'displayName eq "user 7"', type: 'User', search: /SEARCH r USING (COVERING )?INDEX resources_display_name_ci \(tenant_id=\? AND resource_type=\? AND display_name_ci=\?\)/ },
+    {
+      filter: 'emails.value eq "USER7@example.com"',
+      type: 'User',
+      search: /SEARCH m1 USING INDEX resource_emails_value \(tenant_id=\? AND value_ci=\?\)[\s\S]*|SEARCH r USING (COVERING )?INDEX resources_type_id \(tenant_id=\? AND resource_type=\? AND id=\?\)/,
+      also: /SEARCH m1 USING INDEX resource_emails_value \(tenant_id=\? AND value_ci=\?\)/,
+    },
+    {
+      filter: 'userName sw "user1"',
+      type: 'User',
+      search: /SEARCH r USING (COVERING )?INDEX resources_user_name_ci \(tenant_id=\? AND resource_type=\? AND user_name_ci>\? AND user_name_ci<\?\)/,
+    },
+    {
+      filter: 'members.value eq "t1-u1"',
+      type: 'Group',
+      search: /SEARCH r USING (COVERING )?INDEX resources_type_id \(tenant_id=\? AND resource_type=\? AND id=\?\)/,
+      also: /SEARCH m1 USING COVERING INDEX group_members_member \(tenant_id=\? AND member_id=\?\)/,
+    },
+    {
+      filter: 'groups.value eq "t1-g"',
+      type: 'User',
+      search: /SEARCH r USING (COVERING )?INDEX resources_type_id \(tenant_id=\? AND resource_type=\? AND id=\?\)/,
+      also: /SEARCH m1 USING PRIMARY KEY \(tenant_id=\? AND group_id=\?\)/,
+    },
+  ]
+  for (const c of indexed) {
+    test(`${c.type}: ${c.filter} searches an index and never scans resources`, () => {
+      const { count, page } = plan(c.type, c.filter)
+      for (const [name, text] of [['count', count], ['page', page]] as const) {
+        assert.match(text, c.search, `${name} plan:\n${text}`)
+        if (c.also) assert.match(text, c.also, `${name} plan:\n${text}`)
+        assert.doesNotMatch(text, /\bSCAN r\b/, `${name} plan:\n${text}`)
+      }
+    })
+  }
+
+  test('an unfiltered page walks resources_created in order: no sort, no scan', () => {
+    const { page } = plan('User', undefined)
+    assert.match(page, /SEARCH r USING INDEX resources_created \(tenant_id=\? AND resource_type=\?\)/)
+    assert.doesNotMatch(page, /TEMP B-TREE|\bSCAN r\b/)
+  })
+})
+
+describe('sqlite: schema, pragmas and migrations', () => {
+  test('a new file is in WAL mode at the latest schema version', async () => {
+    const path = freshPath()
+    await openSqliteStore(path).close()
+    const db = inspect(path)
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+    assert.equal(db.pragma('user_version', { simple: true }), SQLITE_MIGRATIONS.length)
+    const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all().map((r) => r.name)
+    assert.deepStrictEqual(tables, ['group_members', 'resource_emails', 'resources', 'tokens'])
+    db.close()
+  })
+
+  test('reopening a file keeps its data and does not migrate again', async () => {
+    const path = freshPath()
+    const first = openSqliteStore(path)
+    await first.resources.create('t', { id: 'u1', resourceType: 'User', data: { userName: 'a' }, now: at(0) })
+    await first.close()
+    const second = openSqliteStore(path, { synchronous: 'normal' })
+    assert.equal((await second.resources.get('t', 'User', 'u1'))?.data.userName, 'a')
+    await second.close()
+  })
+
+  test('a database from a newer Roster is refused', async () => {
+    const path = freshPath()
+    await openSqliteStore(path).close()
+    const db = new Database(path)
+    db.pragma(`user_version = ${SQLITE_MIGRATIONS.length + 1}`)
+    db.close()
+    assert.throws(() => openSqliteStore(path), /newer/)
+  })
+
+  test('pending migrations apply all or nothing', () => {
+    const db = new Database(join(dir, `migrate-${++files}.db`))
+    assert.throws(() => migrateSqlite(db, ['CREATE TABLE a (x)', 'CREATE TABLE b (x); THIS IS NOT SQL']))
+    assert.equal(db.pragma('user_version', { simple: true }), 0)
+    assert.equal(db.prepare("SELECT COUNT(*) AS n FROM sqlite_schema WHERE name IN ('a', 'b')").pluck().get(), 0)
+    assert.equal(migrateSqlite(db, ['CREATE TABLE a (x)']), 1)
+    assert.equal(migrateSqlite(db, ['CREATE TABLE a (x)', 'CREATE TABLE b (x)']), 2)
+    assert.equal(db.pragma('user_version', { simple: true }), 2)
+    db.close()
+  })
+
+  test('two stores on one file see each other’s writes and share the userName index', async () => {
+    const path = freshPath()
+    const a = openSqliteStore(path)
+    const b = openSqliteStore(path)
+    await a.resources.create('t', { id: 'u1', resourceType: 'User', data: { userName: 'Same' }, now: at(0) })
+    assert.equal((await b.resources.get('t', 'User', 'u1'))?.data.userName, 'Same')
+    await assert.rejects(b.resources.create('t', { id: 'u2', resourceType: 'User', data: { userName: 'same' }, now: at(0) }), { status: 409, scimType: 'uniqueness' })
+    await a.close()
+    await b.close()
+  })
+
+  test('resource_emails follows every write of data.emails', async () => {
+    const path = freshPath()
+    const store = openSqliteStore(path)
+    await store.resources.create('t', { id: 'u1', resourceType: 'User', data: { userName: 'a', emails: [{ value: 'A@X.com' }, { value: 'a@x.com' }, { type: 'work' }] }, now: at(0) })
+    const db = inspect(path)
+    const emails = () => db.prepare("SELECT value_ci FROM resource_emails WHERE tenant_id = 't' AND resource_id = 'u1' ORDER BY value_ci").pluck().all()
+    assert.deepStrictEqual(emails(), ['a@x.com'])
+    await store.resources.update('t', 'User', 'u1', (c) => ({ data: { ...c.data, emails: [{ value: 'B@x.com' }] } }), { now: at(1) })
+    assert.deepStrictEqual(emails(), ['b@x.com'])
+    await store.resources.delete('t', 'User', 'u1')
+    assert.deepStrictEqual(emails(), [])
+    db.close()
+    await store.close()
+  })
+})
