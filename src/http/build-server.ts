@@ -9,7 +9,7 @@ import { SCIM_PREFIX } from './request-scope.js'
 import { registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerResourceRoutes } from './routes/resources.js'
 import { registerRootRoutes } from './routes/root.js'
-import { registerScimErrorHandling } from './scim-error-handler.js'
+import { answerClientError, registerScimErrorHandling, sendScimError, toScimError } from './scim-error-handler.js'
 
 export interface ServerDeps {
   readonly provisioning: ProvisioningService
@@ -43,6 +43,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID()
     },
     return503OnClosing: true,
+    // Router errors (a malformed percent-encoding, an over-long path segment) happen before any route
+    // scope, so they are mapped here to the same SCIM error bodies.
+    frameworkErrors: (error, _request, reply) => {
+      sendScimError(reply, toScimError(error))
+    },
+    clientErrorHandler: answerClientError,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
   })
 

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ERROR, ScimError, internalError, invalidSyntax, isScimError, notFound, payloadTooLarge, unsupportedMediaType } from '../scim/index.js'
 
@@ -26,6 +27,10 @@ export function toScimError(error: unknown): ScimError {
       return invalidSyntax('The request body is empty')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return invalidSyntax('Content-Length does not match the body')
+    case 'FST_ERR_BAD_URL':
+      return new ScimError(400, 'The URL is not valid (malformed percent-encoding)')
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ScimError(414, 'A path segment of the URL is too long')
   }
   if (error instanceof SyntaxError || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return invalidSyntax(`The request body is not valid JSON: ${e.message ?? ''}`.trim())
@@ -59,4 +64,18 @@ export function registerScimErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     return sendScimError(reply, notFound(`No SCIM endpoint at ${request.method} ${request.url.split('?')[0]}`))
   })
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (a URL or headers over the 16 KiB limit,
+ * malformed HTTP). Answered in the SCIM error format too, then the connection is closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) return
+  const scim = error.code === 'HPE_HEADER_OVERFLOW' ? new ScimError(431, 'The request line or headers are too large; send long filters with POST /.search') : new ScimError(400, 'Malformed HTTP request')
+  const body = JSON.stringify(scimErrorBody(scim))
+  const reason = scim.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'
+  socket.end(
+    `HTTP/1.1 ${scim.status} ${reason}\r\nContent-Type: ${SCIM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
 }

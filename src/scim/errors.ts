@@ -15,7 +15,7 @@ export type ScimType =
   | 'invalidVers'
   | 'sensitive'
 
-export type ScimStatus = 304 | 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 429 | 500 | 501 | 503
+export type ScimStatus = 304 | 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 414 | 415 | 429 | 431 | 500 | 501 | 503
 
 export class ScimError extends Error {
   override readonly name = 'ScimError'

@@ -345,7 +345,7 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
       )
     })
 
-    test('listGroupsOf terminates on membership cycles', async () => {
+    test('listGroupsOf and groups filters terminate on membership cycles', async () => {
       await seed()
       await resources.create(T, { ...group('g2', 'B'), memberIds: ['g1'] })
       await steps('g1', [{ op: 'add', ids: ['g2'] }])
@@ -354,6 +354,10 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
         { value: 'g1', type: 'direct', display: 'Tour Guides' },
         { value: 'g2', type: 'indirect', display: 'B' },
       ])
+      for (const f of ['groups.value eq "g2"', 'groups[type eq "indirect"]']) {
+        const found = await resources.query(T, 'User', { filter: filterOf(f, 'User'), startIndex: 1, count: 10 })
+        assert.deepStrictEqual(ids(found).sort(), ['u1', 'u2'], f)
+      }
     })
 
     test('deleting a user removes its memberships and bumps the version of the groups it was in', async () => {
@@ -457,7 +461,12 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
       { filter: 'meta.created sw "2024-01-01t"', expected: ['u1', 'u2', 'u3'] },
       { filter: 'meta.resourceType eq "User"', expected: ['u1', 'u2', 'u3'] },
       { filter: 'groups.value eq "g1"', expected: ['u1', 'u3'] },
-      { filter: 'groups[display eq "managers"]', expected: ['u2'] },
+      { filter: 'groups.value eq "g2"', expected: ['u1', 'u2', 'u3'] },
+      { filter: 'groups[value eq "g2" and type eq "indirect"]', expected: ['u1', 'u3'] },
+      { filter: 'groups[type eq "direct" and display eq "managers"]', expected: ['u2'] },
+      { filter: 'groups[display eq "managers"]', expected: ['u1', 'u2', 'u3'] },
+      { filter: 'groups[display eq "tour guides"]', expected: ['u1', 'u3'] },
+      { filter: 'not (groups.value eq "g1")', expected: ['u2'] },
       { filter: '(userName sw "b" or title eq "manager") and not (active eq false)', expected: ['u1'] },
       { filter: 'members.value eq "u1"', type: 'Group', expected: ['g1'] },
       { filter: 'members[type eq "Group"]', type: 'Group', expected: ['g2'] },

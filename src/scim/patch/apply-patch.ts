@@ -346,6 +346,11 @@ function setFiltered(ctx: Ctx, op: 'add' | 'replace', target: AttributeTarget, f
   }
   const container = existing!
   if (sub) {
+    // RFC 7643 §2.2 immutable: set once, never changed. validateResource checks single-valued attributes;
+    // an element of a multi-valued one is only addressable here (e.g. `members[value eq "x"].value`).
+    if (sub.mutability === 'immutable' && matches.some((m) => m[sub.name] !== undefined && m[sub.name] !== value)) {
+      throw mutability(`"${target.shown}" is immutable and cannot be changed once set (RFC 7643 §2.2)`)
+    }
     for (const m of matches) {
       if (value === null) delete m[sub.name]
       else m[sub.name] = value

@@ -2,7 +2,7 @@ import {
   GROUP_SCHEMA,
   USER_SCHEMA,
   assertNever,
-  badRequest,
+  invalidValue,
   invalidFilter,
   type AttributeDefinition,
   type CompareOp,
@@ -39,9 +39,9 @@ export interface SortKeyContext {
  * `r`. Every value becomes a parameter; column names and JSON paths come only from attribute definitions.
  *
  * Indexed columns serve id, externalId, userName, displayName, meta.created, meta.lastModified and
- * meta.resourceType; emails.value and Group members / User groups (direct) read their own tables through
- * uncorrelated `r.id IN (…)` subqueries; everything else reads the JSON in `r.data` (any element matches
- * for a multi-valued attribute). `ne`, `not` and `eq null` are true where the value is absent: negations
+ * meta.resourceType; emails.value, Group members and User groups (direct and indirect, as the groups
+ * attribute lists them) read their own tables through uncorrelated `r.id IN (…)` subqueries; everything
+ * else reads the JSON in `r.data` (any element matches for a multi-valued attribute). `ne`, `not` and `eq null` are true where the value is absent: negations
  * are written `NOT COALESCE((…), false)` because SQL's NOT of NULL is NULL.
  *
  * Throws ScimError 400 invalidFilter for comparisons the attribute's type does not allow (`gt` on a
@@ -75,34 +75,30 @@ export function compileSortKey(attr: ResolvedAttribute, context: SortKeyContext)
       case 'version':
         return 'r.version'
       default:
-        throw badRequest(`Cannot sort by meta${attr.subAttribute ? `.${attr.subAttribute.name}` : ''}`)
+        throw invalidValue(`Cannot sort by meta${attr.subAttribute ? `.${attr.subAttribute.name}` : ''}`)
     }
   }
   const column = indexedColumn(attr)
   if (column) return column.expr
-  if (isMembership(attr)) throw badRequest(`Cannot sort by ${attr.attribute.name}`)
+  if (isMembership(attr)) throw invalidValue(`Cannot sort by ${attr.attribute.name}`)
   const def = attr.attribute
-  const base = basePath(attr)
-  if (!def.multiValued) {
-    const sub = attr.subAttribute ?? (def.type === 'complex' ? valueSubAttribute(def) : undefined)
-    if (def.type === 'complex' && !sub) throw badRequest(`Cannot sort by complex attribute ${def.name}`)
-    const target = sub ?? def
-    const expr = dialect.jsonValue('r.data', sub ? [...base, sub.name] : base, jsonTypeOf(target))
-    return sortsLowerCased(target) ? dialect.lower(expr) : expr
-  }
   const sub = attr.subAttribute ?? (def.type === 'complex' ? valueSubAttribute(def) : undefined)
-  if (def.type === 'complex' && !sub) throw badRequest(`Cannot sort by complex attribute ${def.name}`)
+  if (def.type === 'complex' && !sub) throw invalidValue(`Cannot sort by complex attribute ${def.name}`)
   const target = sub ?? def
   const type = jsonTypeOf(target)
+  const base = basePath(attr)
   const inElement = sub ? [sub.name] : []
-  const first = dialect.jsonValue('r.data', [...base, 0, ...inElement], type)
-  const primary = def.subAttributes?.find((a) => a.name === 'primary' && a.type === 'boolean')
-  let expr = first
-  if (primary) {
+  let expr: string
+  if (!def.multiValued) {
+    expr = dialect.jsonValue('r.data', [...base, ...inElement], type)
+  } else {
+    const first = dialect.jsonValue('r.data', [...base, 0, ...inElement], type)
+    const primary = def.subAttributes?.find((a) => a.name === 'primary' && a.type === 'boolean')
     const alias = 's1'
-    const primaryValue = `(SELECT ${dialect.elementValue(alias, inElement, type)} FROM ${dialect.jsonArrayElements('r.data', base, alias)}` +
-      ` WHERE ${dialect.elementValue(alias, [primary.name], 'boolean')} = ${dialect.trueLiteral} LIMIT 1)`
-    expr = `COALESCE(${primaryValue}, ${first})`
+    expr = primary
+      ? `COALESCE((SELECT ${dialect.elementValue(alias, inElement, type)} FROM ${dialect.jsonArrayElements('r.data', base, alias)}` +
+        ` WHERE ${dialect.elementValue(alias, [primary.name], 'boolean')} = ${dialect.trueLiteral} LIMIT 1), ${first})`
+      : first
   }
   return sortsLowerCased(target) ? dialect.lower(expr) : expr
 }
@@ -190,7 +186,9 @@ function compileCompare(attr: ResolvedAttribute, op: CompareOp, value: FilterVal
   if (column) return compareOperand(column, op, value, state, attr)
   if (attr.attribute.multiValued) {
     const sub = elementSub(attr)
-    return collectionOf(attr, sub ? [sub.name] : []).any(state, (element) => compareOperand(element.operand(sub), op, value, state, attr))
+    const pinned = op === 'eq' && sub?.name === 'value' && typeof value === 'string' ? value : undefined
+    const shape: ConditionShape = { subs: sub ? [sub.name] : [], negated: false, ...(pinned !== undefined ? { pinnedValue: pinned } : {}) }
+    return collectionOf(attr, shape).any(state, (element) => compareOperand(element.operand(sub), op, value, state, attr))
   }
   return compareOperand(jsonOperand(attr, state), op, value, state, attr)
 }
@@ -203,7 +201,7 @@ function compilePresent(attr: ResolvedAttribute, state: CompileState, scope: Sco
   if (def.name === 'meta' && attr.isCommon && !attr.subAttribute) return state.dialect.trueLiteral // every stored resource has meta
   if (def.multiValued) {
     const sub = attr.subAttribute
-    const collection = collectionOf(attr, sub ? [sub.name] : [])
+    const collection = collectionOf(attr, { subs: sub ? [sub.name] : [], negated: false })
     return sub ? collection.any(state, (element) => presentOperand(element.operand(sub))) : collection.nonEmpty(state)
   }
   if (def.type === 'complex' && !attr.subAttribute) {
@@ -232,7 +230,7 @@ function compileValuePath(attr: ResolvedAttribute, filter: ResolvedFilterNode, s
     if (attr.attribute.type !== 'complex') throw invalidFilter(`${shown(attr)} is not complex; it takes no value filter`)
     return compileNode(filter, state, RESOURCE)
   }
-  return collectionOf(attr, subAttributesUsed(filter), hasNegation(filter)).any(state, (element) => compileNode(filter, state, element))
+  return collectionOf(attr, shapeOf(filter)).any(state, (element) => compileNode(filter, state, element))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -357,14 +355,25 @@ const isMembership = (attr: ResolvedAttribute) =>
   !attr.isExtension &&
   ((attr.schema === GROUP_SCHEMA && attr.attribute.name === 'members') || (attr.schema === USER_SCHEMA && attr.attribute.name === 'groups'))
 
+/** What a collection needs to know of the element condition before compiling it. */
+interface ConditionShape {
+  /** The sub-attributes the condition reads ('' for the element itself). */
+  readonly subs: readonly string[]
+  /** The condition holds a not, a ne or an eq null: absent values can satisfy it. */
+  readonly negated: boolean
+  /** The condition requires `value eq pinnedValue` (a top-level conjunct), so a search can start there. */
+  readonly pinnedValue?: string
+}
+
 /**
  * The elements of a multi-valued attribute, read from a side table when it holds every field used.
  * resource_emails has rows only for emails whose value is a string, so it serves a condition only when
- * that condition implies a value (`negated` false: no not / ne / eq null inside the element condition).
+ * that condition implies a value (no not / ne / eq null inside the element condition).
  */
-function collectionOf(attr: ResolvedAttribute, subs: readonly string[], negated = false): Collection {
-  if (!attr.isExtension && attr.schema === GROUP_SCHEMA && attr.attribute.name === 'members') return membershipCollection(attr, 'members', subs)
-  if (!attr.isExtension && attr.schema === USER_SCHEMA && attr.attribute.name === 'groups') return membershipCollection(attr, 'groups', subs)
+function collectionOf(attr: ResolvedAttribute, shape: ConditionShape): Collection {
+  if (!attr.isExtension && attr.schema === GROUP_SCHEMA && attr.attribute.name === 'members') return membersCollection(attr, shape)
+  if (!attr.isExtension && attr.schema === USER_SCHEMA && attr.attribute.name === 'groups') return groupsCollection(attr, shape)
+  const { subs, negated } = shape
   if (!attr.isExtension && attr.schema === USER_SCHEMA && attr.attribute.name === 'emails' && !negated && subs.length > 0 && subs.every((s) => s === 'value')) {
     return emailCollection(attr)
   }
@@ -373,26 +382,22 @@ function collectionOf(attr: ResolvedAttribute, subs: readonly string[], negated 
 
 function jsonCollection(attr: ResolvedAttribute): Collection {
   const path = basePath(attr)
-  return {
-    any(state, condition) {
-      const alias = `e${++state.aliases}`
-      const element: ElementScope = {
-        kind: 'element',
-        attribute: attr.attribute,
-        operand(sub) {
-          const target = sub ?? attr.attribute
-          if (target.type === 'complex') throw invalidFilter(`${attr.attribute.name} is complex; name one of its sub-attributes`)
-          const type = operandTypeOf(target)
-          return { expr: state.dialect.elementValue(alias, sub ? [sub.name] : [], jsonTypeOf(target)), type, caseInsensitive: isCaseInsensitive(target), folded: false, indexed: false }
-        },
-      }
-      const from = state.dialect.jsonArrayElements('r.data', path, alias)
-      return `EXISTS (SELECT 1 FROM ${from} WHERE ${condition(element)})`
-    },
-    nonEmpty(state) {
-      return this.any(state, (element) => presentElement(element, state))
-    },
+  const any: Collection['any'] = (state, condition) => {
+    const alias = `e${++state.aliases}`
+    const element: ElementScope = {
+      kind: 'element',
+      attribute: attr.attribute,
+      operand(sub) {
+        const target = sub ?? attr.attribute
+        if (target.type === 'complex') throw invalidFilter(`${attr.attribute.name} is complex; name one of its sub-attributes`)
+        const type = operandTypeOf(target)
+        return { expr: state.dialect.elementValue(alias, sub ? [sub.name] : [], jsonTypeOf(target)), type, caseInsensitive: isCaseInsensitive(target), folded: false, indexed: false }
+      },
+    }
+    const from = state.dialect.jsonArrayElements('r.data', path, alias)
+    return `EXISTS (SELECT 1 FROM ${from} WHERE ${condition(element)})`
   }
+  return { any, nonEmpty: (state) => any(state, (element) => presentElement(element, state)) }
 }
 
 /** resource_emails holds each email's value, lower-cased (emails.value is caseExact false). */
@@ -414,34 +419,30 @@ function emailCollection(attr: ResolvedAttribute): Collection {
 }
 
 /**
- * group_members seen from the group (members) or from the member (a User's groups, direct only).
- * value compares exactly: it is a resource id, and ids are caseExact (RFC 7643 §3.1). display reads the
- * other side's row (joined only when the filter uses it), whose `_ci` columns are already lower-cased.
+ * A Group's members: its group_members rows. value compares exactly: it is a resource id, and ids are
+ * caseExact (RFC 7643 §3.1). display reads the member's row (joined only when the filter uses it): its
+ * displayName, else its userName, both already lower-cased.
  */
-function membershipCollection(attr: ResolvedAttribute, side: 'members' | 'groups', subs: readonly string[]): Collection {
-  const [self, other] = side === 'members' ? ['group_id', 'member_id'] : ['member_id', 'group_id']
+function membersCollection(attr: ResolvedAttribute, shape: ConditionShape): Collection {
   const open = (state: CompileState, alias: string, joined: string | undefined) => {
-    const join = joined ? ` JOIN resources ${joined} ON ${joined}.tenant_id = ${alias}.tenant_id AND ${joined}.id = ${alias}.${other}` : ''
-    return `r.id IN (SELECT ${alias}.${self} FROM group_members ${alias}${join} WHERE ${alias}.tenant_id = ${bind(state, state.tenant)}`
+    const join = joined ? ` JOIN resources ${joined} ON ${joined}.tenant_id = ${alias}.tenant_id AND ${joined}.id = ${alias}.member_id` : ''
+    return `r.id IN (SELECT ${alias}.group_id FROM group_members ${alias}${join} WHERE ${alias}.tenant_id = ${bind(state, state.tenant)}`
   }
   return {
     any(state, condition) {
       const n = ++state.aliases
       const alias = `m${n}`
-      const joined = subs.includes('display') ? `x${n}` : undefined
+      const joined = shape.subs.includes('display') ? `x${n}` : undefined
       const head = open(state, alias, joined)
       const element: ElementScope = {
         kind: 'element',
         attribute: attr.attribute,
         operand(sub) {
           const name = sub?.name ?? 'value'
-          if (name === 'value') return { expr: `${alias}.${other}`, type: 'text', caseInsensitive: false, folded: false, indexed: true }
-          if (name === 'type' && side === 'members') {
-            return { expr: `${alias}.member_type`, type: 'text', caseInsensitive: !sub?.caseExact, folded: false, indexed: false }
-          }
+          if (name === 'value') return { expr: `${alias}.member_id`, type: 'text', caseInsensitive: false, folded: false, indexed: true }
+          if (name === 'type') return { expr: `${alias}.member_type`, type: 'text', caseInsensitive: !sub?.caseExact, folded: false, indexed: false }
           if (name === 'display' && joined) {
-            const expr = side === 'members' ? `COALESCE(${joined}.display_name_ci, ${joined}.user_name_ci)` : `${joined}.display_name_ci`
-            return { expr, type: 'text', caseInsensitive: true, folded: true, indexed: false }
+            return { expr: `COALESCE(${joined}.display_name_ci, ${joined}.user_name_ci)`, type: 'text', caseInsensitive: true, folded: true, indexed: false }
           }
           throw invalidFilter(`${attr.attribute.name}.${name} is not filterable`)
         },
@@ -449,6 +450,57 @@ function membershipCollection(attr: ResolvedAttribute, side: 'members' | 'groups
       return `${head} AND ${condition(element)})`
     },
     nonEmpty: (state) => `${open(state, `m${++state.aliases}`, undefined)})`,
+  }
+}
+
+/**
+ * A User's groups as its groups attribute lists them (RFC 7643 §4.1.2): direct memberships and the
+ * groups reached through nested groups, `direct` winning when both hold. A recursive CTE walks down from
+ * the groups (only from `value` when the condition pins it, the common `groups.value eq "…"`, else from
+ * every group of the tenant); UNION keeps membership cycles finite.
+ */
+function groupsCollection(attr: ResolvedAttribute, shape: ConditionShape): Collection {
+  return {
+    any(state, condition) {
+      const n = ++state.aliases
+      const [walk, closure, joined] = [`g${n}`, `c${n}`, `x${n}`]
+      // Parameters are bound in text order: each bind() call below comes after the text before it.
+      let text = `r.id IN (WITH RECURSIVE ${walk} (group_id, member_id, indirect) AS (`
+      text += `SELECT m.group_id, m.member_id, 0 FROM group_members m WHERE m.tenant_id = ${bind(state, state.tenant)}`
+      if (shape.pinnedValue !== undefined) text += ` AND m.group_id = ${bind(state, shape.pinnedValue)}`
+      text +=
+        // CROSS JOIN keeps SQLite from putting group_members outside the one-row recursive step (it then
+        // read every membership of the tenant per step); Postgres reads it as a plain join.
+        ` UNION SELECT ${walk}.group_id, m.member_id, 1 FROM ${walk} CROSS JOIN group_members m WHERE m.tenant_id = ${bind(state, state.tenant)} AND m.group_id = ${walk}.member_id)` +
+        ` SELECT ${closure}.member_id FROM (SELECT group_id, member_id, MIN(indirect) AS indirect FROM ${walk} GROUP BY group_id, member_id) ${closure}`
+      let where = ''
+      if (shape.subs.includes('display')) {
+        text += ` CROSS JOIN resources ${joined}`
+        where = `${joined}.tenant_id = ${bind(state, state.tenant)} AND ${joined}.id = ${closure}.group_id AND `
+      }
+      const element: ElementScope = {
+        kind: 'element',
+        attribute: attr.attribute,
+        operand(sub) {
+          const name = sub?.name ?? 'value'
+          if (name === 'value') return { expr: `${closure}.group_id`, type: 'text', caseInsensitive: false, folded: false, indexed: false }
+          if (name === 'type') {
+            const expr = `CASE ${closure}.indirect WHEN 0 THEN 'direct' ELSE 'indirect' END`
+            return { expr, type: 'text', caseInsensitive: !sub?.caseExact, folded: false, indexed: false }
+          }
+          if (name === 'display' && shape.subs.includes('display')) {
+            return { expr: `${joined}.display_name_ci`, type: 'text', caseInsensitive: true, folded: true, indexed: false }
+          }
+          throw invalidFilter(`${attr.attribute.name}.${name} is not filterable`)
+        },
+      }
+      return `${text} WHERE ${where}${condition(element)})`
+    },
+    // Some group is reached exactly when there is a direct membership.
+    nonEmpty(state) {
+      const alias = `m${++state.aliases}`
+      return `r.id IN (SELECT ${alias}.member_id FROM group_members ${alias} WHERE ${alias}.tenant_id = ${bind(state, state.tenant)})`
+    },
   }
 }
 
@@ -511,6 +563,11 @@ function jsonTypeOf(def: AttributeDefinition): JsonValueType {
 const isCaseInsensitive = (def: AttributeDefinition) => !def.caseExact && (operandTypeOf(def) === 'text' || operandTypeOf(def) === 'dateTime')
 const sortsLowerCased = (def: AttributeDefinition) => !def.caseExact && operandTypeOf(def) === 'text'
 
+function shapeOf(filter: ResolvedFilterNode): ConditionShape {
+  const pinned = pinnedValueOf(filter)
+  return { subs: subAttributesUsed(filter), negated: hasNegation(filter), ...(pinned !== undefined ? { pinnedValue: pinned } : {}) }
+}
+
 function subAttributesUsed(node: ResolvedFilterNode): string[] {
   switch (node.kind) {
     case 'and':
@@ -529,7 +586,6 @@ function subAttributesUsed(node: ResolvedFilterNode): string[] {
   }
 }
 
-/** Whether the filter holds a not, a ne or an eq null: a condition that absent values can satisfy. */
 function hasNegation(node: ResolvedFilterNode): boolean {
   switch (node.kind) {
     case 'and':
@@ -546,6 +602,13 @@ function hasNegation(node: ResolvedFilterNode): boolean {
     default:
       return assertNever(node)
   }
+}
+
+/** The value a condition requires through a top-level `value eq "…"` conjunct, if any. */
+function pinnedValueOf(node: ResolvedFilterNode): string | undefined {
+  if (node.kind === 'and') return pinnedValueOf(node.left) ?? pinnedValueOf(node.right)
+  if (node.kind !== 'compare' || node.op !== 'eq' || typeof node.value !== 'string') return undefined
+  return elementSub(node.attr)?.name === 'value' ? node.value : undefined
 }
 
 const shown = (attr: ResolvedAttribute) => `${attr.attribute.name}${attr.subAttribute ? `.${attr.subAttribute.name}` : ''}`

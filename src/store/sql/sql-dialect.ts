@@ -10,14 +10,10 @@ export interface SqlDialect {
   /** SQL literals for the booleans: COALESCE's fallback under NOT, and comparisons with JSON booleans. */
   readonly trueLiteral: string
   readonly falseLiteral: string
-  /** JSON text of a string at `path` in a JSON column, or NULL when absent or JSON null. */
+  /** The value at `path` in a JSON column, read as text for strings; NULL when absent or JSON null. */
   jsonText(column: string, path: readonly JsonPathSegment[]): string
   /** The value at `path`, typed for comparison with a parameter of that type. */
   jsonValue(column: string, path: readonly JsonPathSegment[], type: JsonValueType): string
-  /** The value at `path` as JSON (for objects and arrays: presence tests). */
-  jsonNode(column: string, path: readonly JsonPathSegment[]): string
-  /** The number of elements of the array at `path`; NULL when absent. */
-  jsonArrayLength(column: string, path: readonly JsonPathSegment[]): string
   /** A FROM item with one row per element of the array at `path`; elements read with elementValue. */
   jsonArrayElements(column: string, path: readonly JsonPathSegment[], alias: string): string
   /** The value at `path` inside an element produced by jsonArrayElements (`[]` is the element itself). */
@@ -81,9 +77,7 @@ export const sqliteDialect: SqlDialect = {
   falseLiteral: '0',
   // json_extract yields SQL text for JSON strings, integers/reals for numbers, 1/0 for booleans.
   jsonText: (column, path) => `json_extract(${column}, ${sqlitePath(path)})`,
-  jsonValue: (column, path) => `json_extract(${column}, ${sqlitePath(path)})`,
-  jsonNode: (column, path) => `json_extract(${column}, ${sqlitePath(path)})`,
-  jsonArrayLength: (column, path) => `json_array_length(${column}, ${sqlitePath(path)})`,
+  jsonValue: (column, path) => sqliteDialect.jsonText(column, path),
   jsonArrayElements: (column, path, alias) => `json_each(${column}, ${sqlitePath(path)}) AS ${alias}`,
   elementValue: (alias, path) => (path.length === 0 ? `${alias}.value` : `json_extract(${alias}.value, ${sqlitePath(path)})`),
   lower: (expr) => `scim_lower(${expr})`,
@@ -109,9 +103,7 @@ export const postgresDialect: SqlDialect = {
   trueLiteral: 'true',
   falseLiteral: 'false',
   jsonText: (column, path) => `${column} #>> ${postgresPath(path)}`,
-  jsonValue: (column, path, type) => castPostgres(`${column} #>> ${postgresPath(path)}`, type),
-  jsonNode: (column, path) => `${column} #> ${postgresPath(path)}`,
-  jsonArrayLength: (column, path) => `jsonb_array_length(${column} #> ${postgresPath(path)})`,
+  jsonValue: (column, path, type) => castPostgres(postgresDialect.jsonText(column, path), type),
   jsonArrayElements: (column, path, alias) => `jsonb_array_elements(${column} #> ${postgresPath(path)}) AS ${alias}(value)`,
   elementValue: (alias, path, type) => castPostgres(`${alias}.value #>> ${postgresPath(path)}`, type),
   lower: (expr) => `lower(${expr})`,

@@ -757,3 +757,18 @@ function deepFreeze<T>(value: T): T {
   }
   return value
 }
+
+describe('immutable sub-attributes of multi-valued attributes (RFC 7643 §2.2)', () => {
+  const patchOf = (op: string, path: string, value: unknown) => parsePatchRequest({ schemas: [PATCH_OP], Operations: [{ op, path, value }] })
+  const g = (): ScimObject => ({ schemas: [GROUP_SCHEMA], displayName: 'G', members: [{ value: 'u1', type: 'User' }] })
+  test('replace members[value eq "u1"].value with another id is mutability', () => {
+    assert.throws(
+      () => applyPatch(g(), patchOf('replace', 'members[value eq "u1"].value', 'u2'), { registry, resourceType: 'Group' }),
+      (e: unknown) => e instanceof ScimError && e.status === 400 && e.scimType === 'mutability',
+    )
+  })
+  test('replace members[value eq "u1"].value with the same id changes nothing', () => {
+    const r = applyPatch(g(), patchOf('replace', 'members[value eq "u1"].value', 'u1'), { registry, resourceType: 'Group' })
+    assert.equal(r.changed, false)
+  })
+})

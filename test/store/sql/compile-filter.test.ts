@@ -201,10 +201,39 @@ const cases: readonly Case[] = [
   },
   {
     filter: 'groups.value eq "e9e30dba"',
-    why: "a User's groups are its direct memberships, by the primary key (tenant_id, group_id, …)",
-    sqlite: 'r.id IN (SELECT m1.member_id FROM group_members m1 WHERE m1.tenant_id = ? AND m1.group_id = ?)',
-    postgres: 'r.id IN (SELECT m1.member_id FROM group_members m1 WHERE m1.tenant_id = $3 AND m1.group_id = $4)',
-    params: [TENANT, 'e9e30dba'],
+    why: "a User's groups as its groups attribute lists them: a recursive walk down from the pinned group",
+    sqlite:
+      'r.id IN (WITH RECURSIVE g1 (group_id, member_id, indirect) AS (SELECT m.group_id, m.member_id, 0 FROM group_members m WHERE m.tenant_id = ? AND m.group_id = ?' +
+      ' UNION SELECT g1.group_id, m.member_id, 1 FROM g1 CROSS JOIN group_members m WHERE m.tenant_id = ? AND m.group_id = g1.member_id)' +
+      ' SELECT c1.member_id FROM (SELECT group_id, member_id, MIN(indirect) AS indirect FROM g1 GROUP BY group_id, member_id) c1 WHERE c1.group_id = ?)',
+    postgres:
+      'r.id IN (WITH RECURSIVE g1 (group_id, member_id, indirect) AS (SELECT m.group_id, m.member_id, 0 FROM group_members m WHERE m.tenant_id = $3 AND m.group_id = $4' +
+      ' UNION SELECT g1.group_id, m.member_id, 1 FROM g1 CROSS JOIN group_members m WHERE m.tenant_id = $5 AND m.group_id = g1.member_id)' +
+      ' SELECT c1.member_id FROM (SELECT group_id, member_id, MIN(indirect) AS indirect FROM g1 GROUP BY group_id, member_id) c1 WHERE c1.group_id = $6)',
+    params: [TENANT, 'e9e30dba', TENANT, 'e9e30dba'],
+  },
+  {
+    filter: 'groups[type eq "indirect" and display sw "Eng"]',
+    why: 'no pinned value: the walk starts from every group; type is direct unless only reached through nesting',
+    sqlite:
+      'r.id IN (WITH RECURSIVE g1 (group_id, member_id, indirect) AS (SELECT m.group_id, m.member_id, 0 FROM group_members m WHERE m.tenant_id = ?' +
+      ' UNION SELECT g1.group_id, m.member_id, 1 FROM g1 CROSS JOIN group_members m WHERE m.tenant_id = ? AND m.group_id = g1.member_id)' +
+      ' SELECT c1.member_id FROM (SELECT group_id, member_id, MIN(indirect) AS indirect FROM g1 GROUP BY group_id, member_id) c1' +
+      " CROSS JOIN resources x1 WHERE x1.tenant_id = ? AND x1.id = c1.group_id AND (scim_lower(CASE c1.indirect WHEN 0 THEN 'direct' ELSE 'indirect' END) = ? AND x1.display_name_ci GLOB ?))",
+    postgres:
+      'r.id IN (WITH RECURSIVE g1 (group_id, member_id, indirect) AS (SELECT m.group_id, m.member_id, 0 FROM group_members m WHERE m.tenant_id = $3' +
+      ' UNION SELECT g1.group_id, m.member_id, 1 FROM g1 CROSS JOIN group_members m WHERE m.tenant_id = $4 AND m.group_id = g1.member_id)' +
+      ' SELECT c1.member_id FROM (SELECT group_id, member_id, MIN(indirect) AS indirect FROM g1 GROUP BY group_id, member_id) c1' +
+      " CROSS JOIN resources x1 WHERE x1.tenant_id = $5 AND x1.id = c1.group_id AND (lower(CASE c1.indirect WHEN 0 THEN 'direct' ELSE 'indirect' END) = $6 AND x1.display_name_ci LIKE $7 ESCAPE '\\'))",
+    params: [TENANT, TENANT, TENANT, 'indirect', 'eng%'],
+    sqliteParams: [TENANT, TENANT, TENANT, 'indirect', 'eng*'],
+  },
+  {
+    filter: 'groups pr',
+    why: 'a user has groups exactly when it has a direct membership',
+    sqlite: 'r.id IN (SELECT m1.member_id FROM group_members m1 WHERE m1.tenant_id = ?)',
+    postgres: 'r.id IN (SELECT m1.member_id FROM group_members m1 WHERE m1.tenant_id = $3)',
+    params: [TENANT],
   },
   // JSON fallback
   {
@@ -439,7 +468,7 @@ describe('compileFilter: refusals (400 invalidFilter)', () => {
   const refused = [
     { filter: 'meta.version eq "W/\\"1\\""', why: "the ETag text is the HTTP layer's; the store keeps a number" },
     { filter: 'meta.location eq "https://x"', why: 'location is derived from the base URL, not stored' },
-    { filter: 'groups.type eq "direct"', why: 'the filter reads direct memberships only, so type cannot be honoured' },
+    { filter: 'groups.$ref eq "https://x/Groups/1"', why: '$ref is derived from the base URL, not stored' },
   ]
   for (const { filter, why } of refused) {
     test(`${filter} (${why})`, () => {
