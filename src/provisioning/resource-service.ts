@@ -180,7 +180,7 @@ export class ProvisioningService {
       count: query.count,
     })
     const resources = await this.render(scope, resourceType, result.resources, query)
-    return toListResponse(resources, result.totalResults, query.startIndex)
+    return toListResponse(resources, result.totalResults ?? 0, query.startIndex)
   }
 
   /**
@@ -203,7 +203,7 @@ export class ProvisioningService {
         }
       }
       const { totalResults } = await this.store.query(scope.tenant, t.name, { ...(filter ? { filter } : {}), startIndex: 1, count: 0 })
-      parts.push({ type: t.name, ...(filter ? { filter } : {}), total: totalResults })
+      parts.push({ type: t.name, ...(filter ? { filter } : {}), total: totalResults ?? 0 })
     }
     if (parts.length === 0) throw lastError ?? invalidFilter('The filter matches no resource type')
     const total = parts.reduce((n, p) => n + p.total, 0)

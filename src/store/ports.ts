@@ -1,4 +1,4 @@
-import type { MemberStep, ResolvedAttribute, ResolvedFilterNode, ScimObject } from '../scim/index.js'
+import type { MemberStep, ResolvedAttribute, ResolvedFilterNode, ScimError, ScimObject } from '../scim/index.js'
 
 export type { MemberStep, ScimObject }
 
@@ -60,19 +60,36 @@ export interface UpdateOptions {
   readonly now: string
 }
 
+/**
+ * A position in a sorted result: the sort key and id of the last row of a page (keyset paging). The
+ * next page is the rows strictly after it in (sort key, id) order, so page N costs what page 1 costs.
+ */
+export interface StoreCursor {
+  /** The sort key of the last row: the sortBy value (case-folded where the compare is), or `created` by default. */
+  readonly key: string | number | boolean | null
+  readonly id: string
+}
+
 export interface StoreQuery {
   readonly filter?: ResolvedFilterNode
   readonly sortBy?: ResolvedAttribute
   readonly sortOrder?: 'ascending' | 'descending'
-  /** 1-based, as RFC 7644 §3.4.2.4. */
+  /** 1-based, as RFC 7644 §3.4.2.4. Ignored when `after` is given. */
   readonly startIndex: number
   /** 0 asks for totalResults only. */
   readonly count: number
+  /** Cursor paging (RFC 9865): return the rows after this position instead of using startIndex. */
+  readonly after?: StoreCursor
+  /** false skips the COUNT (cursor pages of a huge tenant need not count it every time); default true. */
+  readonly withTotal?: boolean
 }
 
 export interface QueryResult {
-  readonly totalResults: number
+  /** Absent when the query asked for withTotal: false. */
+  readonly totalResults?: number
   readonly resources: readonly StoredResource[]
+  /** The position after the last row returned, when more rows follow it (cursor paging). */
+  readonly next?: StoreCursor
 }
 
 /**
@@ -82,6 +99,12 @@ export interface QueryResult {
  */
 export interface ResourceStore {
   create(tenant: string, input: NewResource): Promise<StoredResource>
+  /**
+   * Creates several resources in one transaction, each under its own savepoint: one that fails (a taken
+   * userName, an unknown member) is rolled back alone and returned as its ScimError, while the rest commit
+   * together behind one durable sync. Bulk (RFC 7644 §3.7) uses it for runs of POSTs. Results are in input order.
+   */
+  createMany(tenant: string, inputs: readonly NewResource[]): Promise<(StoredResource | ScimError)[]>
   get(tenant: string, resourceType: string, id: string): Promise<StoredResource | undefined>
   /**
    * Reads the current resource, calls `mutate` (synchronous and pure, so the adapter can hold its
