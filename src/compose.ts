@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Config } from './config.js'
+import { BulkService } from './provisioning/bulk-service.js'
 import { ProvisioningService } from './provisioning/resource-service.js'
 import { SchemaRegistry, parseExtensionSchemas } from './scim/index.js'
 import type { Store } from './store/ports.js'
@@ -14,6 +15,7 @@ export interface Roster {
   readonly store: Store
   readonly tokens: TokenService
   readonly provisioning: ProvisioningService
+  readonly bulk: BulkService
 }
 
 export function extensionsFileOf(config: Config): string | undefined {
@@ -35,15 +37,25 @@ export function loadRegistry(config: Config): SchemaRegistry {
   return SchemaRegistry.withCoreSchemas(parseExtensionSchemas(json))
 }
 
-export function composeRoster(config: Config): Roster {
+/** PostgreSQL when ROSTER_DATABASE_URL is set (several instances may share it), else SQLite in the data dir. */
+async function openStore(config: Config): Promise<Store> {
+  if (config.databaseUrl) {
+    // Loaded only when used, so a SQLite deployment never loads the PostgreSQL driver.
+    const { openPostgresStore } = await import('./store/postgres/postgres-store.js')
+    return openPostgresStore(config.databaseUrl, { poolSize: config.pgPoolSize, schema: config.pgSchema })
+  }
   mkdirSync(config.dataDir, { recursive: true })
+  return openSqliteStore(config.databasePath, { synchronous: config.sqliteSynchronous })
+}
+
+export async function composeRoster(config: Config): Promise<Roster> {
   const registry = loadRegistry(config)
-  const store = openSqliteStore(config.databasePath, { synchronous: config.sqliteSynchronous })
+  const store = await openStore(config)
   const tokens = new TokenService(store.tokens)
   const provisioning = new ProvisioningService({
     store: store.resources,
     registry,
     settings: () => ({ deletePolicy: config.deletePolicy, maxResults: config.maxResults }),
   })
-  return { config, registry, store, tokens, provisioning }
+  return { config, registry, store, tokens, provisioning, bulk: new BulkService(provisioning) }
 }

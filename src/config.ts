@@ -13,14 +13,24 @@ export interface Config {
   /** Extension schemas file in RFC 7643 §7 form; defaults to <dataDir>/schemas.json when that exists. */
   readonly extensionsFile?: string
   readonly logLevel: string
-  /** Largest accepted request body, bytes (RFC 7644 §3.7.4 maxPayloadSize is advertised from it). */
+  /** Largest accepted request body, bytes, except on /Bulk (bulkMaxPayloadSize). */
   readonly bodyLimit: number
+  /** RFC 7644 §3.7.4 maxOperations: the most operations one POST /Bulk may carry (413 above). */
+  readonly bulkMaxOperations: number
+  /** RFC 7644 §3.7.4 maxPayloadSize: the largest POST /Bulk body, bytes (413 above), whatever bodyLimit says. */
+  readonly bulkMaxPayloadSize: number
   /** Largest page a list or search returns (RFC 7644 §3.4.2.4). */
   readonly maxResults: number
   /** Public base URL, e.g. https://scim.example.com; when unset, derived from each request's Host. */
   readonly publicUrl?: string
   readonly trustProxy: boolean
   readonly sqliteSynchronous: 'full' | 'normal'
+  /** postgres:// or postgresql:// URL; when set, Roster stores everything in PostgreSQL instead of SQLite. */
+  readonly databaseUrl?: string
+  /** Connections each instance keeps open to PostgreSQL at most. */
+  readonly pgPoolSize: number
+  /** The PostgreSQL schema holding Roster's tables (created when missing). */
+  readonly pgSchema: string
 }
 
 class ConfigError extends Error {
@@ -41,10 +51,24 @@ const oneOf = <T extends string>(name: string, raw: string | undefined, allowed:
   return hit
 }
 
+/** Only the scheme is checked here; the driver reports anything else wrong with the URL at start. */
+const postgresUrl = (raw: string | undefined): string | undefined => {
+  if (raw === undefined || raw === '') return undefined
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError('ROSTER_DATABASE_URL must start with postgres:// or postgresql://')
+  return raw
+}
+
+const schemaName = (raw: string | undefined): string => {
+  if (raw === undefined || raw === '') return 'public'
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) throw new ConfigError(`ROSTER_PG_SCHEMA must be a lower-case identifier ([a-z_][a-z0-9_]*), got "${raw}"`)
+  return raw
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const dataDir = resolve(cwd, env.ROSTER_DATA_DIR || './data')
   const publicUrl = env.ROSTER_PUBLIC_URL?.replace(/\/+$/, '')
   if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`ROSTER_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`)
+  const databaseUrl = postgresUrl(env.ROSTER_DATABASE_URL)
   return {
     host: env.ROSTER_HOST || '127.0.0.1',
     port: integer('ROSTER_PORT', env.ROSTER_PORT, 8080, 0, 65535),
@@ -54,10 +78,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(env.ROSTER_SCHEMAS_FILE ? { extensionsFile: resolve(cwd, env.ROSTER_SCHEMAS_FILE) } : {}),
     logLevel: oneOf('ROSTER_LOG_LEVEL', env.ROSTER_LOG_LEVEL, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimit: integer('ROSTER_BODY_LIMIT', env.ROSTER_BODY_LIMIT, 1_048_576, 1024, 100 * 1_048_576),
+    // 4 MiB holds 1,000 operations of RFC 7643 §8.3's full enterprise User (3.6 KB each, compact).
+    bulkMaxOperations: integer('ROSTER_BULK_MAX_OPERATIONS', env.ROSTER_BULK_MAX_OPERATIONS, 1000, 1, 100_000),
+    bulkMaxPayloadSize: integer('ROSTER_BULK_MAX_PAYLOAD', env.ROSTER_BULK_MAX_PAYLOAD, 4 * 1_048_576, 1024, 100 * 1_048_576),
     maxResults: integer('ROSTER_MAX_RESULTS', env.ROSTER_MAX_RESULTS, 1000, 1, 100_000),
     ...(publicUrl ? { publicUrl } : {}),
     trustProxy: env.ROSTER_TRUST_PROXY === 'true',
     sqliteSynchronous: oneOf('ROSTER_SQLITE_SYNCHRONOUS', env.ROSTER_SQLITE_SYNCHRONOUS, ['full', 'normal'] as const, 'full'),
+    ...(databaseUrl ? { databaseUrl } : {}),
+    pgPoolSize: integer('ROSTER_PG_POOL_SIZE', env.ROSTER_PG_POOL_SIZE, 10, 1, 1000),
+    pgSchema: schemaName(env.ROSTER_PG_SCHEMA),
   }
 }
 

@@ -18,12 +18,13 @@ export interface RunningRoster extends Roster {
  * would). The token goes to the terminal, never to the logger.
  */
 export async function startServer(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<RunningRoster> {
-  const roster = composeRoster(config)
+  const roster = await composeRoster(config)
   const app = buildServer({
     provisioning: roster.provisioning,
     tokens: roster.tokens,
     bodyLimit: config.bodyLimit,
     maxResults: config.maxResults,
+    bulk: { service: roster.bulk, maxOperations: config.bulkMaxOperations, maxPayloadSize: config.bulkMaxPayloadSize },
     trustProxy: config.trustProxy,
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),

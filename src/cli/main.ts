@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander'
 import { readConfig } from '../config.js'
-import { composeRoster } from '../compose.js'
+import { composeRoster, type Roster } from '../compose.js'
 import { closeOnSignals, startServer } from '../server.js'
 import { DEFAULT_TENANT } from '../store/ports.js'
 
@@ -23,9 +23,12 @@ const parseDays = (v: string) => {
   return n
 }
 
-/** Runs a command against the store the server uses (SQLite in WAL mode allows both at once). */
-async function withRoster<T>(fn: (roster: ReturnType<typeof composeRoster>) => Promise<T>): Promise<T> {
-  const roster = composeRoster(readConfig())
+/**
+ * Runs a command against the store the server uses (SQLite in WAL mode allows both at once; on
+ * PostgreSQL every instance sees the command's writes from its next query).
+ */
+async function withRoster<T>(fn: (roster: Roster) => Promise<T>): Promise<T> {
+  const roster = await composeRoster(readConfig())
   try {
     return await fn(roster)
   } finally {

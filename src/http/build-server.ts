@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { BulkService } from '../provisioning/bulk-service.js'
 import type { ProvisioningService } from '../provisioning/resource-service.js'
 import type { ServiceProviderFeatures } from '../scim/index.js'
 import type { TokenService } from '../tokens/token-service.js'
 import { registerBearerAuth } from './plugins/bearer-auth.js'
 import { registerScimJson } from './plugins/scim-json.js'
 import { SCIM_PREFIX } from './request-scope.js'
+import { registerBulkRoutes } from './routes/bulk.js'
 import { registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerResourceRoutes } from './routes/resources.js'
 import { registerRootRoutes } from './routes/root.js'
@@ -16,6 +18,8 @@ export interface ServerDeps {
   readonly tokens: TokenService
   readonly bodyLimit: number
   readonly maxResults: number
+  /** Bulk (RFC 7644 §3.7) and its §3.7.4 limits, which ServiceProviderConfig advertises. */
+  readonly bulk: { readonly service: BulkService; readonly maxOperations: number; readonly maxPayloadSize: number }
   readonly publicUrl?: string
   readonly trustProxy?: boolean
   /** pino options, or false for no logging (tests). */
@@ -61,11 +65,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   const features: ServiceProviderFeatures = {
     patch: true,
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    bulk: { supported: true, maxOperations: deps.bulk.maxOperations, maxPayloadSize: deps.bulk.maxPayloadSize },
     filter: { supported: true, maxResults: deps.maxResults },
     changePassword: true,
     sort: true,
     etag: true,
+    // RFC 9865 §4. Index stays the default (§2.4: a provider adding cursors to index paging "should use
+    // index as the default"); count without a value pages by maxResults in both methods; no cursorTimeout,
+    // as a cursor is a position in the sort order and never expires.
+    pagination: { cursor: true, index: true, defaultPaginationMethod: 'index', defaultPageSize: deps.maxResults, maxPageSize: deps.maxResults },
   }
 
   app.register(
@@ -77,6 +85,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       registerDiscoveryRoutes(scim, { registry: deps.provisioning.registry, features, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) })
       registerResourceRoutes(scim, routeOptions)
       registerRootRoutes(scim, routeOptions)
+      registerBulkRoutes(scim, {
+        bulk: deps.bulk.service,
+        maxOperations: deps.bulk.maxOperations,
+        maxPayloadSize: deps.bulk.maxPayloadSize,
+        ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+      })
     },
     { prefix: SCIM_PREFIX },
   )

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
-import { preconditionFailed, unauthorized, type Projection } from '../scim/index.js'
-import type { Preconditions, RequestScope } from '../provisioning/resource-service.js'
+import { unauthorized, type Projection } from '../scim/index.js'
+import { preconditionsOfIfMatch, versionOfEtag, type Preconditions, type RequestScope } from '../provisioning/resource-service.js'
 
 /** Where the SCIM API is mounted. */
 export const SCIM_PREFIX = '/scim/v2'
@@ -37,27 +37,15 @@ export function hasProjection(request: FastifyRequest): boolean {
   return p.attributes !== undefined || p.excludedAttributes !== undefined
 }
 
-const ETAG = /^\s*(?:W\/)?"(\d+)"\s*$/
-
-/**
- * RFC 7644 §3.14 / RFC 7232: If-Match with `*` or our own weak ETags. A list is accepted; an entity tag that
- * is not one of ours can never match, so it fails with 412 rather than being ignored.
- */
+/** RFC 7644 §3.14 / RFC 7232: the If-Match header, read by preconditionsOfIfMatch. */
 export function preconditionsOf(request: FastifyRequest): Preconditions {
   const header = request.headers['if-match']
-  if (header === undefined) return {}
-  const tags = header.split(',').map((t) => t.trim()).filter(Boolean)
-  if (tags.includes('*')) return {}
-  for (const t of tags) {
-    const m = ETAG.exec(t)
-    if (m) return { ifMatch: Number(m[1]) }
-  }
-  throw preconditionFailed(`If-Match ${header} does not match the current version`)
+  return header === undefined ? {} : preconditionsOfIfMatch(header)
 }
 
 /** If-None-Match on GET: true when the client already holds this version (answer 304). */
 export function clientHasVersion(request: FastifyRequest, version: number): boolean {
   const header = request.headers['if-none-match']
   if (header === undefined) return false
-  return header.split(',').some((t) => t.trim() === '*' || Number(ETAG.exec(t)?.[1]) === version)
+  return header.split(',').some((t) => t.trim() === '*' || versionOfEtag(t) === version)
 }

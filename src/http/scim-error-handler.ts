@@ -1,17 +1,12 @@
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ERROR, ScimError, internalError, invalidSyntax, isScimError, notFound, payloadTooLarge, unsupportedMediaType } from '../scim/index.js'
+import { ScimError, internalError, invalidSyntax, isScimError, notFound, payloadTooLarge, renderScimError, unsupportedMediaType } from '../scim/index.js'
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
 
 /** RFC 7644 §3.12: `status` is a string in the body. */
 export function scimErrorBody(e: ScimError): Record<string, unknown> {
-  return {
-    schemas: [ERROR],
-    status: String(e.status),
-    ...(e.scimType ? { scimType: e.scimType } : {}),
-    detail: e.detail,
-  }
+  return renderScimError(e)
 }
 
 /** Fastify's own errors (body parsing, limits) in SCIM terms; anything unknown becomes a generic 500. */

@@ -1,26 +1,34 @@
 import { randomUUID } from 'node:crypto'
 import {
   applyPatch,
+  decodeListCursor,
+  encodeListCursor,
+  invalidCursor,
   invalidFilter,
   invalidValue,
   isAttributeReturned,
   isScimError,
+  listQueryFingerprint,
   notFound,
   parsePatchRequest,
+  preconditionFailed,
   planMemberPatch,
   projectResource,
   resolveFilter,
+  toCursorListResponse,
   toListResponse,
   validateResource,
+  type ListCursor,
   type ListQuery,
   type MemberStep,
   type Projection,
   type ResolvedAttribute,
   type ResolvedFilterNode,
   type SchemaRegistry,
+  type ScimError,
   type ScimObject,
 } from '../scim/index.js'
-import type { CurrentResource, GroupRef, MemberRef, ResourceStore, StoredResource } from '../store/ports.js'
+import type { CurrentResource, GroupRef, MemberRef, NewResource, ResourceStore, StoredResource } from '../store/ports.js'
 import { hashPassword, hashPasswordSync } from './password-hash.js'
 
 export type DeletePolicy = 'delete' | 'deactivate'
@@ -59,6 +67,45 @@ export interface Preconditions {
 
 export const etagOf = (version: number) => `W/"${version}"`
 
+/** What selects and orders a list's rows in the store: the resolved filter and sort. */
+interface ListWhere {
+  readonly filter?: ResolvedFilterNode
+  readonly sortBy?: ResolvedAttribute
+  readonly sortOrder: 'ascending' | 'descending'
+}
+
+/** One resource type of a root search, with the filter resolved for it (absent: no filter). */
+interface SearchPart {
+  readonly type: string
+  readonly filter?: ResolvedFilterNode
+}
+
+/** The endpoint name a root search's cursors are bound to (listQueryFingerprint); no resource type has it. */
+const ROOT_SEARCH = '/.search'
+
+const ETAG = /^\s*(?:W\/)?"(\d+)"\s*$/
+
+/** The version an entity tag of ours names (`W/"3"` → 3, the strong form too); undefined for any other tag. */
+export function versionOfEtag(tag: string): number | undefined {
+  const m = ETAG.exec(tag)
+  return m ? Number(m[1]) : undefined
+}
+
+/**
+ * The precondition an If-Match value sets (RFC 7644 §3.14, RFC 7232): `*` or our own weak ETags, a list
+ * taking its first one of ours. An entity tag that is not one of ours can never match: 412, rather than
+ * being ignored. Also reads a bulk operation's `version` (RFC 7644 §3.7).
+ */
+export function preconditionsOfIfMatch(value: string): Preconditions {
+  const tags = value.split(',').map((t) => t.trim()).filter(Boolean)
+  if (tags.includes('*')) return {}
+  for (const t of tags) {
+    const version = versionOfEtag(t)
+    if (version !== undefined) return { ifMatch: version }
+  }
+  throw preconditionFailed(`If-Match ${value} does not match the current version`)
+}
+
 /**
  * The provisioning use cases for every resource type (Users, Groups, custom ones): one generic code
  * path driven by the schema registry, so Users and Groups are not written twice.
@@ -81,18 +128,37 @@ export class ProvisioningService {
   }
 
   async create(scope: RequestScope, resourceType: string, body: unknown, projection: Projection = {}): Promise<ResourceResult> {
+    const stored = await this.store.create(scope.tenant, await this.prepareCreate(resourceType, body))
+    return this.renderOne(scope, stored, projection)
+  }
+
+  /**
+   * The POST body (RFC 7644 §3.3) as the store takes it: validated, the password hashed (outside any
+   * transaction: scrypt is slow), members split out, and the id given (Bulk assigns ids before it runs
+   * anything, so that bulkId references resolve, RFC 7644 §3.7.2). Throws the validation's ScimError.
+   */
+  async prepareCreate(resourceType: string, body: unknown, id: string = this.newId()): Promise<NewResource> {
     const validated = validateResource(body, { registry: this.registry, resourceType, context: 'create' })
     const { data, password, memberIds } = this.split(resourceType, validated)
     const passwordHash = password === undefined ? undefined : await hashPassword(password)
-    const stored = await this.store.create(scope.tenant, {
-      id: this.newId(),
+    return {
+      id,
       resourceType,
       data,
       ...(passwordHash ? { passwordHash } : {}),
       ...(memberIds ? { memberIds } : {}),
       now: this.clock().toISOString(),
-    })
-    return this.renderOne(scope, stored, projection)
+    }
+  }
+
+  /** A new resource id, for a caller that must know it before the resource is created (Bulk). */
+  newResourceId(): string {
+    return this.newId()
+  }
+
+  /** Prepared resources created in one transaction, each failing alone (ResourceStore.createMany). */
+  createMany(scope: RequestScope, inputs: readonly NewResource[]): Promise<(StoredResource | ScimError)[]> {
+    return this.store.createMany(scope.tenant, inputs)
   }
 
   async get(scope: RequestScope, resourceType: string, id: string, projection: Projection = {}): Promise<ResourceResult> {
@@ -104,7 +170,7 @@ export class ProvisioningService {
   /** PUT (RFC 7644 §3.5.1): the body replaces every client-managed attribute; password and readOnly ones stay. */
   async replace(scope: RequestScope, resourceType: string, id: string, body: unknown, pre: Preconditions, projection: Projection = {}): Promise<ResourceResult> {
     // Hash before the transaction: scrypt is slow and must not hold the write lock.
-    const plainPassword = typeof (body as ScimObject | null)?.password === 'string' ? ((body as ScimObject).password as string) : undefined
+    const plainPassword = passwordIn(body)
     const preHashed = plainPassword === undefined ? undefined : await hashPassword(plainPassword)
     const stored = await this.store.update(
       scope.tenant,
@@ -169,65 +235,150 @@ export class ProvisioningService {
     await this.store.delete(scope.tenant, resourceType, id, pre)
   }
 
-  /** GET /{ResourceType} and POST /{ResourceType}/.search (RFC 7644 §3.4.2, §3.4.3). */
+  /**
+   * GET /{ResourceType} and POST /{ResourceType}/.search (RFC 7644 §3.4.2, §3.4.3): index paging, or
+   * cursor paging when the query has a cursor (RFC 9865).
+   */
   async list(scope: RequestScope, resourceType: string, query: ListQuery): Promise<ScimObject> {
     const filter = query.filter ? resolveFilter(query.filter, this.registry, resourceType) : undefined
-    const result = await this.store.query(scope.tenant, resourceType, {
+    const where: ListWhere = {
       ...(filter ? { filter } : {}),
       ...(query.sortBy ? { sortBy: this.resolveSortBy(resourceType, query) } : {}),
       sortOrder: query.sortOrder,
-      startIndex: query.startIndex,
-      count: query.count,
-    })
+    }
+    if (query.cursor !== undefined) return this.listByCursor(scope, resourceType, query, where)
+    const result = await this.store.query(scope.tenant, resourceType, { ...where, startIndex: query.startIndex, count: query.count })
     const resources = await this.render(scope, resourceType, result.resources, query)
     return toListResponse(resources, result.totalResults ?? 0, query.startIndex)
   }
 
   /**
+   * One page of a cursor-paged list (RFC 9865 §2): the rows after the cursor's position, found by the
+   * store's keyset search, so the last page costs what the first does.
+   *
+   * totalResults: RFC 9865 §2 keeps RFC 7644's "should return an accurate value for totalResults" and lets
+   * a provider "unable to estimate totalResults" omit it. Counting every match on every page would cost
+   * what cursors exist to avoid, so the first page counts (as does any count=0 request, which asks for
+   * nothing else), its cursor carries the number, and later pages answer it again without counting
+   * (withTotal: false). It is the total as of the first page, as an index page's is as of its request.
+   */
+  private async listByCursor(scope: RequestScope, resourceType: string, query: ListQuery, where: ListWhere): Promise<ScimObject> {
+    const fingerprint = listQueryFingerprint(query, resourceType)
+    const position: ListCursor = query.cursor ? decodeListCursor(query.cursor, fingerprint) : {}
+    const withTotal = position.totalResults === undefined || query.count === 0
+    const result = await this.store.query(scope.tenant, resourceType, {
+      ...where,
+      startIndex: 1,
+      count: query.count,
+      ...(position.after ? { after: position.after } : {}),
+      withTotal,
+    })
+    const totalResults = result.totalResults ?? position.totalResults
+    const resources = await this.render(scope, resourceType, result.resources, query)
+    const nextCursor = result.next ? encodeListCursor({ after: result.next, ...(totalResults !== undefined ? { totalResults } : {}) }, fingerprint) : undefined
+    return toCursorListResponse(resources, { ...(totalResults !== undefined ? { totalResults } : {}), ...(nextCursor ? { nextCursor } : {}) })
+  }
+
+  /**
    * POST /.search at the root (RFC 7644 §3.4.3): every resource type, in registry order, paged as one
-   * list. A filter that names an attribute a type lacks matches nothing of that type; a filter valid for
-   * no type at all is invalidFilter.
+   * list, by startIndex or by cursor (RFC 9865). A filter that names an attribute a type lacks matches
+   * nothing of that type; a filter valid for no type at all is invalidFilter.
    */
   async searchAll(scope: RequestScope, query: ListQuery): Promise<ScimObject> {
-    const parts: { type: string; filter?: ResolvedFilterNode; total: number }[] = []
-    let lastError: unknown
-    for (const t of this.registry.listResourceTypes()) {
-      let filter: ResolvedFilterNode | undefined
-      if (query.filter) {
-        try {
-          filter = resolveFilter(query.filter, this.registry, t.name)
-        } catch (e) {
-          if (!isScimError(e)) throw e
-          lastError = e
-          continue
-        }
-      }
-      const { totalResults } = await this.store.query(scope.tenant, t.name, { ...(filter ? { filter } : {}), startIndex: 1, count: 0 })
-      parts.push({ type: t.name, ...(filter ? { filter } : {}), total: totalResults ?? 0 })
+    const parts = this.searchableTypes(query)
+    if (query.cursor !== undefined) return this.searchAllByCursor(scope, query, parts)
+    const counted: { type: string; filter?: ResolvedFilterNode; total: number }[] = []
+    for (const p of parts) {
+      const { totalResults } = await this.store.query(scope.tenant, p.type, { ...(p.filter ? { filter: p.filter } : {}), startIndex: 1, count: 0 })
+      counted.push({ ...p, total: totalResults ?? 0 })
     }
-    if (parts.length === 0) throw lastError ?? invalidFilter('The filter matches no resource type')
-    const total = parts.reduce((n, p) => n + p.total, 0)
+    const total = counted.reduce((n, p) => n + p.total, 0)
     let skip = query.startIndex - 1
     let want = query.count
     const resources: ScimObject[] = []
-    for (const p of parts) {
+    for (const p of counted) {
       if (want <= 0) break
       if (skip >= p.total) {
         skip -= p.total
         continue
       }
-      const page = await this.store.query(scope.tenant, p.type, {
-        ...(p.filter ? { filter: p.filter } : {}),
-        ...(query.sortBy ? { sortBy: this.resolveSortBy(p.type, query) } : {}),
-        sortOrder: query.sortOrder,
-        startIndex: skip + 1,
-        count: want,
-      })
+      const page = await this.store.query(scope.tenant, p.type, { ...this.rootWhere(p, query), startIndex: skip + 1, count: want })
       resources.push(...(await this.render(scope, p.type, page.resources, query)))
       want -= page.resources.length
       skip = 0
     }
     return toListResponse(resources, total, query.startIndex)
+  }
+
+  /**
+   * A cursor page of a root search: the types' lists one after another, as searchAll pages them by
+   * startIndex. The cursor names the type the next page continues in, and the position in it (none when
+   * the next page starts at that type's first row). totalResults as in listByCursor.
+   */
+  private async searchAllByCursor(scope: RequestScope, query: ListQuery, parts: readonly SearchPart[]): Promise<ScimObject> {
+    const fingerprint = listQueryFingerprint(query, ROOT_SEARCH)
+    const position: ListCursor = query.cursor ? decodeListCursor(query.cursor, fingerprint) : {}
+    const start = position.resourceType === undefined ? 0 : parts.findIndex((p) => p.type === position.resourceType)
+    if (start < 0) throw invalidCursor(`The cursor continues in resource type "${position.resourceType}", which this search no longer reads (RFC 9865 §2.1)`)
+    let totalResults = position.totalResults
+    if (totalResults === undefined || query.count === 0) {
+      totalResults = 0
+      for (const p of parts) totalResults += (await this.store.query(scope.tenant, p.type, { ...(p.filter ? { filter: p.filter } : {}), startIndex: 1, count: 0 })).totalResults ?? 0
+    }
+    const resources: ScimObject[] = []
+    let want = query.count
+    let next: ListCursor | undefined
+    for (let i = start; i < parts.length && query.count > 0; i++) {
+      const p = parts[i]!
+      if (want === 0) {
+        // The page filled up at the end of a type. RFC 9865 §2 leaves nextCursor out only on the last
+        // page, so look for one row in the types left before saying there is a next page.
+        const probe = await this.store.query(scope.tenant, p.type, { ...(p.filter ? { filter: p.filter } : {}), startIndex: 1, count: 1, withTotal: false })
+        if (probe.resources.length > 0) {
+          next = { resourceType: p.type }
+          break
+        }
+        continue
+      }
+      const after = i === start ? position.after : undefined
+      const page = await this.store.query(scope.tenant, p.type, { ...this.rootWhere(p, query), startIndex: 1, count: want, ...(after ? { after } : {}), withTotal: false })
+      resources.push(...(await this.render(scope, p.type, page.resources, query)))
+      want -= page.resources.length
+      if (page.next) {
+        next = { resourceType: p.type, after: page.next }
+        break
+      }
+    }
+    const nextCursor = next ? encodeListCursor({ ...next, totalResults }, fingerprint) : undefined
+    return toCursorListResponse(resources, { totalResults, ...(nextCursor ? { nextCursor } : {}) })
+  }
+
+  /** The resource types a root search reads, each with the query's filter resolved for it. */
+  private searchableTypes(query: ListQuery): SearchPart[] {
+    const parts: SearchPart[] = []
+    let lastError: unknown
+    for (const t of this.registry.listResourceTypes()) {
+      if (!query.filter) {
+        parts.push({ type: t.name })
+        continue
+      }
+      try {
+        parts.push({ type: t.name, filter: resolveFilter(query.filter, this.registry, t.name) })
+      } catch (e) {
+        if (!isScimError(e)) throw e
+        lastError = e
+      }
+    }
+    if (parts.length === 0) throw lastError ?? invalidFilter('The filter matches no resource type')
+    return parts
+  }
+
+  private rootWhere(part: SearchPart, query: ListQuery): ListWhere {
+    return {
+      ...(part.filter ? { filter: part.filter } : {}),
+      ...(query.sortBy ? { sortBy: this.resolveSortBy(part.type, query) } : {}),
+      sortOrder: query.sortOrder,
+    }
   }
 
   async renderOne(scope: RequestScope, stored: StoredResource, projection: Projection): Promise<ResourceResult> {
@@ -287,6 +438,13 @@ export class ProvisioningService {
     }
     return out
   }
+}
+
+/** The password a PUT body carries, under its name in any case (RFC 7643 §2.1: names are case-insensitive). */
+function passwordIn(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined
+  const entry = Object.entries(body as ScimObject).find(([k]) => k.toLowerCase() === 'password')
+  return typeof entry?.[1] === 'string' ? entry[1] : undefined
 }
 
 function diffMembers(current: CurrentResource, wanted: readonly string[]): MemberStep[] {

@@ -18,12 +18,27 @@ export type { MemberStep } from './patch/member-step.js'
 export { validateResource, type ValidateOptions } from './resource/validate-resource.js'
 export { projectResource, isAttributeReturned, type Projection } from './resource/project-resource.js'
 export { parseListQuery, parseSearchRequest, type ListQuery } from './list/list-query.js'
-export { toListResponse } from './list/list-response.js'
+export { decodeListCursor, encodeListCursor, listQueryFingerprint, type CursorKey, type ListCursor } from './list/list-cursor.js'
+export { toCursorListResponse, toListResponse } from './list/list-response.js'
 export {
   renderServiceProviderConfig,
   renderResourceType,
   renderSchema,
   renderAllResourceTypes,
   renderAllSchemas,
+  type PaginationFeatures,
   type ServiceProviderFeatures,
 } from './discovery/render-discovery.js'
+export {
+  parseBulkRequest,
+  isRejectedBulkOperation,
+  bulkPayloadTooLarge,
+  bulkTooManyOperations,
+  type BulkMethod,
+  type BulkOperation,
+  type RejectedBulkOperation,
+  type BulkRequest,
+  type BulkLimits,
+} from './bulk/parse-bulk.js'
+export { BULK_ID_PREFIX, bulkIdOf, findBulkIdReferences, findMemberBulkIdReferences, resolveBulkIds } from './bulk/resolve-bulk-ids.js'
+export { renderBulkResponse, type BulkOperationResult } from './bulk/bulk-response.js'

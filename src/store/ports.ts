@@ -88,7 +88,11 @@ export interface QueryResult {
   /** Absent when the query asked for withTotal: false. */
   readonly totalResults?: number
   readonly resources: readonly StoredResource[]
-  /** The position after the last row returned, when more rows follow it (cursor paging). */
+  /**
+   * The position of the last row returned, when more rows follow it (cursor paging). Set with or without
+   * `after`, so the first cursor page is a plain startIndex 1 query; absent on the last page. Adapters
+   * read count + 1 rows to know, and take the key from the ORDER BY's expression (src/store/sql/keyset.ts).
+   */
   readonly next?: StoreCursor
 }
 

@@ -72,9 +72,8 @@ describe('Discovery endpoints (RFC 7644 §4, RFC 7643 §5–§7)', () => {
     assert.equal(c.filter.maxResults, 1000)
     assert.deepEqual(c.sort, { supported: true })
     assert.deepEqual(c.etag, { supported: true })
-    assert.equal(c.bulk.supported, false)
-    assert.equal(typeof c.bulk.maxOperations, 'number')
-    assert.equal(typeof c.bulk.maxPayloadSize, 'number')
+    // RFC 7644 §3.7.4 limits, the defaults of ROSTER_BULK_MAX_OPERATIONS and ROSTER_BULK_MAX_PAYLOAD.
+    assert.deepEqual(c.bulk, { supported: true, maxOperations: 1000, maxPayloadSize: 4_194_304 })
     assert.equal(typeof c.changePassword.supported, 'boolean')
     assert.ok(Array.isArray(c.authenticationSchemes) && c.authenticationSchemes.length > 0)
     const bearer = c.authenticationSchemes.find((s: any) => s.type === 'oauthbearertoken')

@@ -283,17 +283,24 @@ describe('Protocol over HTTP', () => {
     })
   })
 
-  describe('endpoints that are not there (RFC 7644 §3.11, §3.7, §3.12)', () => {
+  describe('endpoints that are not there (RFC 7644 §3.11, §3.12)', () => {
     test('GET /Me → 501 SCIM error (RFC 7644 §3.11)', async () => {
       assertScimError(await srv.request('GET', '/Me'), 501)
     })
 
-    test('POST /Bulk → 501 SCIM error while ServiceProviderConfig says bulk.supported false (RFC 7644 §3.7)', async () => {
+    test('POST /Bulk is there, as ServiceProviderConfig bulk.supported says: 200 BulkResponse; GET /Bulk → 405 (RFC 7644 §3.7)', async () => {
       const res = await srv.request('POST', '/Bulk', {
         schemas: [BULK_REQUEST],
         Operations: [{ method: 'POST', path: '/Users', bulkId: 'q1', data: { schemas: [USER], userName: unique('bulk') } }],
       })
-      assertScimError(res, 501)
+      assertStatus(res, 200)
+      assert.match(res.headers.get('content-type') ?? '', SCIM_JSON)
+      assert.deepEqual(res.body.schemas, ['urn:ietf:params:scim:api:messages:2.0:BulkResponse'])
+      assert.deepEqual(res.body.Operations.map((o: any) => [o.method, o.bulkId, o.status]), [['POST', 'q1', '201']])
+      assert.equal((await srv.request('GET', new URL(res.body.Operations[0].location).pathname.replace('/scim/v2', ''))).status, 200)
+      const get = await srv.request('GET', '/Bulk')
+      assertScimError(get, 405)
+      assert.equal(get.headers.get('allow'), 'POST')
     })
 
     const unknown: readonly { method: string; path: string }[] = [

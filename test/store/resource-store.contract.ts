@@ -658,6 +658,201 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
     })
   })
 
+  describe(`${name}: cursor paging (StoreQuery.after, RFC 9865)`, { skip }, () => {
+    setUp()
+    const seed = async () => {
+      for (const input of cursorUsers()) await resources.create(T, input)
+    }
+    /** Every match in one startIndex page: the order cursor pages must reproduce. */
+    const everything = async (q: Partial<StoreQuery>) => ids(await resources.query(T, 'User', { startIndex: 1, count: 1000, ...q }))
+    /** Follows `next` from the first page to the last, checking each page's size and withTotal: false. */
+    const walk = async (q: Partial<StoreQuery>, count: number) => {
+      const seen: string[] = []
+      let after: StoreQuery['after']
+      for (let pages = 0; pages < 1000; pages++) {
+        const page: QueryResult = await resources.query(T, 'User', { ...q, startIndex: 1, count, withTotal: false, ...(after ? { after } : {}) })
+        assert.equal('totalResults' in page, false, 'withTotal: false leaves totalResults out')
+        seen.push(...ids(page))
+        if (!page.next) return seen
+        assert.equal(page.resources.length, count, `a page with a next position is full (page ${pages + 1})`)
+        assert.deepStrictEqual(page.next.id, page.resources.at(-1)!.id, 'next is the last row returned')
+        after = page.next
+      }
+      assert.fail('the walk never reached a page without next')
+    }
+    const sortOf = (path: string) => registry.resolve('User', parseAttributePath(path))
+
+    const walks: { title: string; query: () => Partial<StoreQuery>; expectedSize: number }[] = [
+      { title: 'default order (created, id), with ties on created', query: () => ({}), expectedSize: 200 },
+      { title: 'sortBy userName ascending (case-insensitive)', query: () => ({ sortBy: sortOf('userName') }), expectedSize: 200 },
+      { title: 'sortBy userName descending', query: () => ({ sortBy: sortOf('userName'), sortOrder: 'descending' }), expectedSize: 200 },
+      { title: 'sortBy title ascending: NULLs last, case-insensitive ties broken by id', query: () => ({ sortBy: sortOf('title') }), expectedSize: 200 },
+      { title: 'sortBy title descending: NULLs first', query: () => ({ sortBy: sortOf('title'), sortOrder: 'descending' }), expectedSize: 200 },
+      { title: 'sortBy an integer extension attribute with NULLs, ascending', query: () => ({ sortBy: sortOf(`${TEST_EXTENSION}:level`) }), expectedSize: 200 },
+      { title: 'sortBy an integer extension attribute with NULLs, descending', query: () => ({ sortBy: sortOf(`${TEST_EXTENSION}:level`), sortOrder: 'descending' }), expectedSize: 200 },
+      { title: 'sortBy a boolean with NULLs, descending', query: () => ({ sortBy: sortOf('active'), sortOrder: 'descending' }), expectedSize: 200 },
+      { title: 'sortBy a multi-valued attribute (primary email, else the first)', query: () => ({ sortBy: sortOf('emails') }), expectedSize: 200 },
+      { title: 'sortBy meta.lastModified descending (a NOT NULL column)', query: () => ({ sortBy: sortOf('meta.lastModified'), sortOrder: 'descending' }), expectedSize: 200 },
+      { title: 'a filter, default order', query: () => ({ filter: filterOf('title pr', 'User') }), expectedSize: 150 },
+      { title: 'a filter with sortBy userName descending', query: () => ({ filter: filterOf('title pr and active eq true', 'User'), sortBy: sortOf('userName'), sortOrder: 'descending' }), expectedSize: 33 },
+    ]
+    for (const { title, query, expectedSize } of walks) {
+      test(`walking 200 rows 7 at a time returns every match once, in order: ${title}`, async () => {
+        await seed()
+        const expected = await everything(query())
+        assert.equal(expected.length, expectedSize)
+        const walked = await walk(query(), 7)
+        assert.deepStrictEqual(walked, expected)
+        assert.equal(new Set(walked).size, walked.length, 'no row twice')
+      })
+    }
+
+    test('next is absent on the last page, also when it is exactly full', async () => {
+      await seed()
+      const all = await resources.query(T, 'User', { startIndex: 1, count: 200 })
+      assert.equal(all.resources.length, 200)
+      assert.equal(all.next, undefined)
+      const first = await resources.query(T, 'User', { startIndex: 1, count: 199 })
+      assert.deepStrictEqual(first.next?.id, first.resources.at(-1)?.id)
+      const last = await resources.query(T, 'User', { startIndex: 1, count: 1, after: first.next! })
+      assert.deepStrictEqual([ids(last), last.next], [[(await everything({})).at(-1)], undefined])
+    })
+
+    test('withTotal defaults to true, and totalResults counts every match, not only those after the position', async () => {
+      await seed()
+      const first = await resources.query(T, 'User', { filter: filterOf('title pr', 'User'), startIndex: 1, count: 7 })
+      assert.equal(first.totalResults, 150)
+      const second = await resources.query(T, 'User', { filter: filterOf('title pr', 'User'), startIndex: 1, count: 7, after: first.next! })
+      assert.equal(second.totalResults, 150)
+      const counted = await resources.query(T, 'User', { startIndex: 1, count: 0, withTotal: false })
+      assert.deepStrictEqual(counted, { resources: [] })
+    })
+
+    test('after ignores startIndex', async () => {
+      await seed()
+      const first = await resources.query(T, 'User', { startIndex: 1, count: 5 })
+      const fromOne = await resources.query(T, 'User', { startIndex: 1, count: 5, after: first.next! })
+      const fromNine = await resources.query(T, 'User', { startIndex: 9, count: 5, after: first.next! })
+      assert.deepStrictEqual(ids(fromNine), ids(fromOne))
+      assert.deepStrictEqual(ids(fromOne), (await everything({})).slice(5, 10))
+    })
+
+    test('a position whose row was deleted still continues after it', async () => {
+      await seed()
+      const sortBy = sortOf('userName')
+      const first = await resources.query(T, 'User', { sortBy, startIndex: 1, count: 10 })
+      await resources.delete(T, 'User', first.next!.id)
+      const second = await resources.query(T, 'User', { sortBy, startIndex: 1, count: 5, after: first.next! })
+      assert.deepStrictEqual(ids(second), (await everything({ sortBy })).slice(9, 14))
+    })
+
+    test('a position taken from one tenant’s page reads only the other tenant’s rows there', async () => {
+      await seed()
+      await resources.create(OTHER, user('other', 'zed'))
+      const first = await resources.query(T, 'User', { startIndex: 1, count: 3 })
+      const other = await resources.query(OTHER, 'User', { startIndex: 1, count: 3, after: first.next! })
+      assert.deepStrictEqual(ids(other), ['other'])
+    })
+  })
+
+  describe(`${name}: createMany (Bulk, RFC 7644 §3.7)`, { skip }, () => {
+    setUp()
+    const isError = (r: unknown): r is ScimError => r instanceof ScimError
+    const assertError = (r: unknown, status: number, scimType?: string, detail?: RegExp) => {
+      assert.ok(isError(r), `expected a ScimError, got ${JSON.stringify(r)}`)
+      assert.equal(r.status, status)
+      assert.equal(r.scimType, scimType)
+      if (detail) assert.match(r.detail, detail)
+    }
+
+    test('creates every input, answering each as create does, in input order', async () => {
+      const inputs = [user('u1', 'bjensen', { title: 'Guide' }, at(1)), group('g1', 'Admins', at(2)), user('u2', 'jsmith', {}, at(3))]
+      const results = await resources.createMany(T, inputs)
+      const expected = inputs.map((i) => ({ id: i.id, resourceType: i.resourceType, data: i.data, version: 1, created: i.now, lastModified: i.now }))
+      assert.deepStrictEqual(results, expected)
+      for (const e of expected) assert.deepStrictEqual(await resources.get(T, e.resourceType, e.id), e)
+    })
+
+    test('no inputs: no results', async () => {
+      assert.deepStrictEqual(await resources.createMany(T, []), [])
+    })
+
+    test('mixed: a taken userName, one taken earlier in the same call and a taken id fail alone with 409 uniqueness; the rest commit', async () => {
+      await resources.create(T, user('u0', 'taken'))
+      const results = await resources.createMany(T, [
+        user('u1', 'first'),
+        user('u2', 'TAKEN'),
+        user('u3', 'twice'),
+        user('u4', 'Twice'),
+        user('u0', 'other-id-taken'),
+        user('u5', 'last'),
+      ])
+      assert.equal(results.length, 6)
+      assert.equal(isError(results[0]) ? results[0] : results[0]!.id, 'u1')
+      assertError(results[1], 409, 'uniqueness', /TAKEN/)
+      assert.equal(isError(results[2]) ? results[2] : results[2]!.id, 'u3')
+      assertError(results[3], 409, 'uniqueness', /Twice/)
+      assertError(results[4], 409, 'uniqueness')
+      assert.equal(isError(results[5]) ? results[5] : results[5]!.id, 'u5')
+      assert.deepStrictEqual(ids(await resources.query(T, 'User', { startIndex: 1, count: 10 })).sort(), ['u0', 'u1', 'u3', 'u5'])
+      assert.equal((await resources.get(T, 'User', 'u0'))?.data.userName, 'taken', 'the existing resource is untouched')
+    })
+
+    test('a refused input leaves nothing behind: no row, no emails, no memberships, no password hash', async () => {
+      await resources.create(T, user('u0', 'taken', { emails: [{ value: 'taken@example.com' }] }))
+      const results = await resources.createMany(T, [
+        { ...user('u1', 'TAKEN', { emails: [{ value: 'leak@example.com' }] }), passwordHash: 'h1' },
+        { ...group('g1', 'Refused'), memberIds: ['u0', 'nobody'] },
+        { ...group('g2', 'Kept'), memberIds: ['u0'] },
+      ])
+      assertError(results[0], 409, 'uniqueness')
+      assertError(results[1], 400, 'invalidValue', /nobody/)
+      assert.equal(isError(results[2]), false)
+      assert.equal(await resources.get(T, 'User', 'u1'), undefined)
+      assert.equal(await resources.getPasswordHash(T, 'User', 'u1'), undefined)
+      assert.deepStrictEqual(ids(await resources.query(T, 'User', { filter: filterOf('emails.value eq "leak@example.com"', 'User'), startIndex: 1, count: 10 })), [])
+      assert.equal(await resources.get(T, 'Group', 'g1'), undefined)
+      assert.deepStrictEqual(await resources.listGroupsOf(T, ['u0']), new Map([['u0', [{ value: 'g2', display: 'Kept', type: 'direct' }]]]))
+      assert.deepStrictEqual(ids(await resources.query(T, 'User', { filter: filterOf('groups.value eq "g1"', 'User'), startIndex: 1, count: 10 })), [])
+    })
+
+    test('members may be inputs created earlier in the same call, not later ones', async () => {
+      const results = await resources.createMany(T, [
+        user('u1', 'bjensen'),
+        { ...group('inner', 'Inner'), memberIds: ['u1'] },
+        { ...group('outer', 'Outer'), memberIds: ['inner', 'u1'] },
+        { ...group('early', 'Early'), memberIds: ['late'] },
+        user('late', 'late'),
+      ])
+      assert.deepStrictEqual(results.slice(0, 3).map((r) => (isError(r) ? r : r.id)), ['u1', 'inner', 'outer'])
+      assertError(results[3], 400, 'invalidValue', /late/)
+      assert.equal(isError(results[4]), false)
+      const members = await resources.listMembers(T, ['inner', 'outer'])
+      assert.deepStrictEqual(memberIds(members, 'inner'), ['u1'])
+      assert.deepStrictEqual(memberIds(members, 'outer'), ['inner', 'u1'])
+      assert.deepStrictEqual(
+        (await resources.listGroupsOf(T, ['u1'])).get('u1')?.map((g) => `${g.value}:${g.type}`).sort(),
+        ['inner:direct', 'outer:direct'],
+      )
+    })
+
+    test('an input that fails because an earlier one failed: its member does not exist (400 invalidValue)', async () => {
+      await resources.create(T, user('u0', 'taken'))
+      const results = await resources.createMany(T, [user('u1', 'taken'), { ...group('g1', 'G'), memberIds: ['u1'] }])
+      assertError(results[0], 409, 'uniqueness')
+      assertError(results[1], 400, 'invalidValue', /u1/)
+    })
+
+    test('a group cannot contain itself, and tenants stay apart', async () => {
+      await resources.create(OTHER, user('foreign', 'x'))
+      const results = await resources.createMany(T, [{ ...group('g1', 'Self'), memberIds: ['g1'] }, { ...group('g2', 'G2'), memberIds: ['foreign'] }, user('u1', 'x')])
+      assertError(results[0], 400, 'invalidValue')
+      assertError(results[1], 400, 'invalidValue', /foreign/)
+      assert.equal(isError(results[2]), false, 'the same userName may exist in another tenant')
+      assert.equal(await resources.get(OTHER, 'User', 'u1'), undefined)
+    })
+  })
+
   describe(`${name}: tokens`, { skip }, () => {
     setUp()
     const token = (id: string, tenant = T, extra: Partial<TokenRecord> = {}): TokenRecord => ({
@@ -752,6 +947,28 @@ async function rejectsWith(promise: Promise<unknown>, status: number, scimType?:
     if (detail) assert.match(e.detail, detail)
     return true
   })
+}
+
+/**
+ * 200 users for cursor walks, created out of id order, three per created time (ties on the default key),
+ * with userNames in mixed case, titles that tie case-insensitively or are absent, and an integer, a
+ * boolean and emails that are absent on some.
+ */
+function cursorUsers(): NewResource[] {
+  const out: NewResource[] = []
+  for (let i = 0; i < 200; i++) {
+    const n = (i * 73) % 200 // 73 is prime to 200: a permutation of 0…199
+    const extra: ScimObject = {}
+    if (n % 4 !== 0) extra.title = ['', 'A', 'b', 'B'][n % 4]
+    if (n % 3 !== 0) extra.active = n % 2 === 0
+    if (n % 6 !== 0) extra.emails = [{ value: `e${n % 50}@x.org` }, { value: `p${n % 9}@x.org`, primary: n % 2 === 0 }]
+    if (n % 5 !== 0) {
+      extra[TEST_EXTENSION] = { level: n % 7 }
+      extra.schemas = [USER_SCHEMA, TEST_EXTENSION]
+    }
+    out.push(user(`c${String(n).padStart(3, '0')}`, n % 2 ? `User${n}` : `user${n}`, extra, at(Math.floor(i / 3))))
+  }
+  return out
 }
 
 /** Deterministic users covering present, absent, empty and null values of every filtered attribute. */

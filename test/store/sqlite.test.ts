@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { GROUP_SCHEMA, SchemaRegistry, USER_SCHEMA, parseAttributePath, parseFilter, resolveFilter } from '../../src/scim/index.js'
 import { SQLITE_MIGRATIONS, migrateSqlite } from '../../src/store/sqlite/migrations.js'
+import type { StoreCursor } from '../../src/store/ports.js'
 import { buildQuerySql, openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { defineResourceStoreContract } from './resource-store.contract.js'
 
@@ -48,18 +49,19 @@ describe('sqlite: EXPLAIN QUERY PLAN of the statements query() runs', () => {
   })
   after(() => db.close())
 
-  const plan = (resourceType: string, filter: string | undefined, sortBy?: string) => {
+  const plan = (resourceType: string, filter: string | undefined, sortBy?: string, after?: StoreCursor) => {
     const q = buildQuerySql('t1', resourceType, {
       ...(filter ? { filter: resolveFilter(parseFilter(filter), registry, resourceType) } : {}),
       ...(sortBy ? { sortBy: registry.resolve(resourceType, parseAttributePath(sortBy)) } : {}),
+      ...(after ? { after } : {}),
     })
-    const explain = (sql: string, extra: unknown[]) =>
+    const explain = (sql: string, params: unknown[]) =>
       db
         .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
-        .all(...q.params, ...extra)
+        .all(...params)
         .map((r) => r.detail)
         .join('\n')
-    return { count: explain(q.countSql, []), page: explain(q.pageSql, [10, 0]) }
+    return { count: explain(q.countSql, q.params), page: explain(q.pageSql, [...q.pageParams, 11, 0]) }
   }
 
   const indexed = [
@@ -106,6 +108,19 @@ describe('sqlite: EXPLAIN QUERY PLAN of the statements query() runs', () => {
     const { page } = plan('User', undefined)
     assert.match(page, /SEARCH r USING INDEX resources_created \(tenant_id=\? AND resource_type=\?\)/)
     assert.doesNotMatch(page, /TEMP B-TREE|\bSCAN r\b/)
+  })
+
+  test('a cursor page deep in the list is a range on resources_created: no OFFSET walk, no sort, no scan (RFC 9865)', () => {
+    // The position of the 151st user of t1 (default order, created then id).
+    const { page } = plan('User', undefined, undefined, { key: at(150), id: 't1-u150' })
+    assert.match(page, /^SEARCH r USING INDEX resources_created \(tenant_id=\? AND resource_type=\? AND \(created,id\)>\(\?,\?\)\)$/, page)
+    assert.doesNotMatch(page, /TEMP B-TREE|\bSCAN r\b/, page)
+  })
+
+  test('a filtered cursor page searches the filter’s index, not the (created, id) range', () => {
+    const { page } = plan('User', 'externalId eq "ext7"', undefined, { key: at(3), id: 't1-u3' })
+    assert.match(page, /SEARCH r USING INDEX resources_external_id \(tenant_id=\? AND resource_type=\? AND external_id=\?\)/, page)
+    assert.doesNotMatch(page, /resources_created|\bSCAN r\b/, page)
   })
 })
 

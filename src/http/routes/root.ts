@@ -10,7 +10,7 @@ export interface RootRouteOptions {
   readonly publicUrl?: string
 }
 
-/** Endpoints at the SCIM root: /.search across all resource types (RFC 7644 §3.4.3), /Me and /Bulk. */
+/** Endpoints at the SCIM root: /.search across all resource types (RFC 7644 §3.4.3) and /Me. /Bulk is routes/bulk.ts. */
 export function registerRootRoutes(app: FastifyInstance, options: RootRouteOptions): void {
   const { provisioning, maxResults, publicUrl } = options
   app.post('/.search', async (request, reply) => {
@@ -24,9 +24,5 @@ export function registerRootRoutes(app: FastifyInstance, options: RootRouteOptio
   })
   app.all('/Me/*', async () => {
     throw notImplemented('/Me is not supported: SCIM tokens here identify a provisioning client, not a user')
-  })
-  // Bulk (RFC 7644 §3.7) is advertised as unsupported in ServiceProviderConfig until it lands.
-  app.all('/Bulk', async () => {
-    throw notImplemented('Bulk operations are not supported yet (ServiceProviderConfig bulk.supported is false)')
   })
 }

@@ -10,7 +10,23 @@ export interface ServiceProviderFeatures {
   readonly changePassword: boolean
   readonly sort: boolean
   readonly etag: boolean
+  /** RFC 9865 §4: which pagination methods the list endpoints take, and their page sizes. */
+  readonly pagination: PaginationFeatures
   readonly documentationUri?: string
+}
+
+/** The ServiceProviderConfig `pagination` object (RFC 9865 §4); optional members are left out when absent. */
+export interface PaginationFeatures {
+  readonly cursor: boolean
+  readonly index: boolean
+  /** Used when a request names neither `startIndex` nor `cursor`. */
+  readonly defaultPaginationMethod?: 'cursor' | 'index'
+  /** Page size when a request has no `count`. */
+  readonly defaultPageSize?: number
+  /** The largest page, whatever `count` asks for. */
+  readonly maxPageSize?: number
+  /** Seconds a cursor stays valid at least; absent when cursors do not expire. */
+  readonly cursorTimeout?: number
 }
 
 /** RFC 7643 §5. */
@@ -24,6 +40,7 @@ export function renderServiceProviderConfig(features: ServiceProviderFeatures, b
     changePassword: { supported: features.changePassword },
     sort: { supported: features.sort },
     etag: { supported: features.etag },
+    pagination: { ...features.pagination },
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',

@@ -1,4 +1,4 @@
-import { invalidFilter, invalidPath, invalidSyntax, invalidValue } from '../errors.js'
+import { invalidCount, invalidCursor, invalidFilter, invalidPath, invalidSyntax, invalidValue, type ScimError } from '../errors.js'
 import type { FilterNode } from '../filter/filter-ast.js'
 import { parseFilter } from '../filter/parse-filter.js'
 import { parseAttributePath, type AttributePath } from '../path/attribute-path.js'
@@ -9,10 +9,16 @@ export interface ListQuery {
   readonly filter?: FilterNode
   readonly sortBy?: AttributePath
   readonly sortOrder: 'ascending' | 'descending'
-  /** 1-based (RFC 7644 §3.4.2.4); at least 1. */
+  /** 1-based (RFC 7644 §3.4.2.4); at least 1. 1 (and unused) when `cursor` is present. */
   readonly startIndex: number
   /** Between 0 and maxResults; 0 asks for totalResults only. */
   readonly count: number
+  /**
+   * Present when the client asked for cursor paging (RFC 9865 §2): '' for the first page (`?cursor` with
+   * no value, or `"cursor": ""`), else the nextCursor of a previous page, still opaque here (decodeListCursor
+   * reads it). Holds only RFC 3986 §2.3 unreserved characters.
+   */
+  readonly cursor?: string
   readonly attributes?: string[]
   readonly excludedAttributes?: string[]
 }
@@ -31,6 +37,7 @@ interface RawQuery {
   readonly sortOrder?: string
   readonly startIndex?: string | number
   readonly count?: string | number
+  readonly cursor?: string
   readonly attributes?: string[]
   readonly excludedAttributes?: string[]
 }
@@ -38,13 +45,15 @@ interface RawQuery {
 /**
  * Reads the query string of GET /Users, /Groups (RFC 7644 §3.4.2). Values may be strings or arrays of
  * strings (a repeated parameter: the first counts); parameter names match case-insensitively; unknown
- * parameters are ignored; an empty value counts as absent. `attributes` and `excludedAttributes` are
- * comma-separated lists (RFC 7644 §3.9).
+ * parameters are ignored; an empty value counts as absent, except `cursor`, whose presence asks for
+ * cursor paging (RFC 9865 §2: "empty or omitted for the first request"). `attributes` and
+ * `excludedAttributes` are comma-separated lists (RFC 7644 §3.9).
  *
  * @example parseListQuery({ filter: 'userName eq "bjensen"', count: '10' }, { maxResults: 200 })
  *   // { filter: eq('userName', 'bjensen'), sortOrder: 'ascending', startIndex: 1, count: 10 }
  * @throws ScimError 400 invalidFilter (filter), invalidPath (sortBy), invalidValue (startIndex or count not
- *   an integer, sortOrder not ascending/descending).
+ *   an integer, sortOrder not ascending/descending, startIndex with cursor), invalidCursor (a cursor with
+ *   characters outside RFC 3986 §2.3's unreserved set), invalidCount (count not an integer, cursor paging).
  */
 export function parseListQuery(query: Record<string, unknown>, options: ListQueryOptions): ListQuery {
   const params = new Map<string, unknown>()
@@ -63,6 +72,7 @@ export function parseListQuery(query: Record<string, unknown>, options: ListQuer
     const value = text(name)
     return value === undefined ? undefined : splitNames([value])
   }
+  const cursor = params.has('cursor') ? (text('cursor') ?? '') : undefined
   return buildListQuery(
     {
       filter: text('filter'),
@@ -70,6 +80,7 @@ export function parseListQuery(query: Record<string, unknown>, options: ListQuer
       sortOrder: text('sortOrder'),
       startIndex: text('startIndex'),
       count: text('count'),
+      ...(cursor !== undefined ? { cursor } : {}),
       attributes: list('attributes'),
       excludedAttributes: list('excludedAttributes'),
     },
@@ -82,10 +93,11 @@ export function parseListQuery(query: Record<string, unknown>, options: ListQuer
  * urn:ietf:params:scim:api:messages:2.0:SearchRequest; a body without `schemas` is accepted. Field names
  * match case-insensitively; null counts as absent. `attributes` and `excludedAttributes` are arrays of
  * strings (a comma-separated string is accepted too); `startIndex` and `count` are numbers (numeric strings
- * accepted). The rules of parseListQuery then apply.
+ * accepted). `cursor` is a string, "" for the first page (RFC 9865 §3). The rules of parseListQuery then apply.
  *
  * @throws ScimError 400 invalidSyntax (body not an object, `schemas` without the SearchRequest URN),
- *   invalidFilter, invalidPath (sortBy), invalidValue (a field of the wrong type or value).
+ *   invalidFilter, invalidPath (sortBy), invalidValue (a field of the wrong type or value), invalidCursor
+ *   (a cursor that is not a string of unreserved characters), invalidCount (count, cursor paging).
  */
 export function parseSearchRequest(body: unknown, options: ListQueryOptions): ListQuery {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -120,6 +132,8 @@ export function parseSearchRequest(body: unknown, options: ListQueryOptions): Li
     if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return splitNames(value as string[])
     throw invalidValue(`"${name}" must be an array of attribute names (RFC 7644 §3.4.3)`)
   }
+  // RFC 9865 §3: the cursor travels in the body as `"cursor": ""` for the first page.
+  const cursor = string('cursor', invalidCursor)
   return buildListQuery(
     {
       filter: string('filter', invalidFilter),
@@ -127,6 +141,7 @@ export function parseSearchRequest(body: unknown, options: ListQueryOptions): Li
       sortOrder: string('sortOrder', invalidValue),
       startIndex: integer('startIndex'),
       count: integer('count'),
+      ...(cursor !== undefined ? { cursor } : {}),
       attributes: list('attributes'),
       excludedAttributes: list('excludedAttributes'),
     },
@@ -134,12 +149,24 @@ export function parseSearchRequest(body: unknown, options: ListQueryOptions): Li
   )
 }
 
-/** RFC 7644 §3.4.2.4 (pagination) and §3.4.2.3 (sorting) rules, shared by GET and POST /.search. */
+/**
+ * RFC 7644 §3.4.2.4 (pagination) and §3.4.2.3 (sorting) rules, shared by GET and POST /.search, and
+ * RFC 9865 §2's for cursor paging: the same count rules (so maxPageSize is maxResults), startIndex unused.
+ */
 function buildListQuery(raw: RawQuery, options: ListQueryOptions): ListQuery {
   const filterText = raw.filter?.trim() ? raw.filter : undefined
   const sortByText = raw.sortBy?.trim()
-  const startIndex = parseInteger('startIndex', raw.startIndex)
-  const count = parseInteger('count', raw.count)
+  const cursor = raw.cursor
+  const startIndex = parseInteger('startIndex', raw.startIndex, invalidValue)
+  if (cursor !== undefined) {
+    // RFC 9865 §2.4: "clients can use the 'startIndex' or 'cursor' query parameters to request a specific
+    // method". It says nothing of both; answering one of them would silently ignore the other.
+    if (startIndex !== undefined) throw invalidValue('startIndex (index paging) and cursor (cursor paging, RFC 9865 §2.4) cannot be combined; send one of them')
+    // RFC 9865 §2: the value "may only contain characters from the unreserved characters set" of RFC 3986 §2.3.
+    if (!/^[A-Za-z0-9\-._~]*$/.test(cursor)) throw invalidCursor(`The cursor "${truncate(cursor)}" is not one this server issued (RFC 9865 §2)`)
+  }
+  // RFC 9865 §2.1 names invalidCount for a bad count of a cursor-paged request.
+  const count = parseInteger('count', raw.count, cursor !== undefined ? invalidCount : invalidValue)
   const maxResults = Math.max(0, options.maxResults)
   return {
     ...(filterText !== undefined ? { filter: parseFilter(filterText) } : {}),
@@ -147,22 +174,24 @@ function buildListQuery(raw: RawQuery, options: ListQueryOptions): ListQuery {
     sortOrder: parseSortOrder(raw.sortOrder),
     // "A value less than 1 SHALL be interpreted as 1."
     startIndex: startIndex === undefined ? 1 : Math.min(Math.max(1, startIndex), Number.MAX_SAFE_INTEGER),
-    // "A negative value SHALL be interpreted as 0"; above maxResults the server returns maxResults.
+    // "A negative value SHALL be interpreted as 0"; above maxResults the server returns maxResults (RFC 9865
+    // §2 keeps both rules: the server "MUST NOT return more although it MAY return fewer results").
     count: Math.min(Math.max(0, count ?? options.defaultCount ?? maxResults), maxResults),
+    ...(cursor !== undefined ? { cursor } : {}),
     ...(raw.attributes && raw.attributes.length > 0 ? { attributes: raw.attributes } : {}),
     ...(raw.excludedAttributes && raw.excludedAttributes.length > 0 ? { excludedAttributes: raw.excludedAttributes } : {}),
   }
 }
 
-function parseInteger(name: string, raw: string | number | undefined): number | undefined {
+function parseInteger(name: string, raw: string | number | undefined, raise: (detail: string) => ScimError): number | undefined {
   if (raw === undefined) return undefined
   if (typeof raw === 'number') {
     if (Number.isInteger(raw)) return raw
-    throw invalidValue(`${name} must be an integer, got ${raw} (RFC 7644 §3.4.2.4)`)
+    throw raise(`${name} must be an integer, got ${raw} (RFC 7644 §3.4.2.4)`)
   }
   const text = raw.trim()
   if (text === '') return undefined
-  if (!/^[+-]?\d+$/.test(text)) throw invalidValue(`${name} must be an integer, got "${truncate(raw)}" (RFC 7644 §3.4.2.4)`)
+  if (!/^[+-]?\d+$/.test(text)) throw raise(`${name} must be an integer, got "${truncate(raw)}" (RFC 7644 §3.4.2.4)`)
   return Number(text)
 }
 

@@ -11,3 +11,21 @@ import { LIST_RESPONSE } from '../urns.js'
 export function toListResponse(resources: readonly ScimObject[], totalResults: number, startIndex: number): ScimObject {
   return { schemas: [LIST_RESPONSE], totalResults, itemsPerPage: resources.length, startIndex, Resources: [...resources] }
 }
+
+/**
+ * Wraps one cursor-paged page in a ListResponse (RFC 9865 §2): no `startIndex`; `nextCursor` on every
+ * page but the last ("MUST be omitted from a response only to indicate that there are no more result
+ * pages"); `totalResults` left out only when the caller has none (RFC 9865 §2 allows omitting it).
+ *
+ * @example toCursorListResponse([user], { totalResults: 7, nextCursor: 'eyJ2Ijox…' })
+ *   // { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 7, itemsPerPage: 1, nextCursor: 'eyJ2Ijox…', Resources: [user] }
+ */
+export function toCursorListResponse(resources: readonly ScimObject[], page: { readonly totalResults?: number; readonly nextCursor?: string }): ScimObject {
+  return {
+    schemas: [LIST_RESPONSE],
+    ...(page.totalResults !== undefined ? { totalResults: page.totalResults } : {}),
+    itemsPerPage: resources.length,
+    ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
+    Resources: [...resources],
+  }
+}

@@ -116,3 +116,46 @@ describe('parseSearchRequest: POST /.search body (RFC 7644 §3.4.3)', () => {
     test(`rejects ${title} with ${scimType}`, () => assertScimError(() => parseSearchRequest(body, options), scimType, detail))
   }
 })
+
+describe('cursor paging parameters (RFC 9865 §2, §3)', () => {
+  const cursorDefaults: ListQuery = { ...defaults, cursor: '' }
+  const get: { title: string; query: Record<string, unknown>; expected: ListQuery }[] = [
+    { title: '?cursor with no value asks for the first page ("MUST be empty or omitted for the first request")', query: { cursor: '' }, expected: cursorDefaults },
+    {
+      title: 'the RFC 9865 §2 example: filter, an empty cursor and count',
+      query: { filter: 'userName sw "J"', cursor: '', count: '10' },
+      expected: { ...cursorDefaults, filter: { kind: 'compare', path: { attribute: 'userName' }, op: 'sw', value: 'J' }, count: 10 },
+    },
+    { title: 'a nextCursor value is kept as given, opaque', query: { cursor: 'VZUTiyhEQJ94IR', count: '10' }, expected: { ...cursorDefaults, cursor: 'VZUTiyhEQJ94IR', count: 10 } },
+    { title: 'every RFC 3986 §2.3 unreserved character is accepted', query: { cursor: 'aZ09-._~' }, expected: { ...cursorDefaults, cursor: 'aZ09-._~' } },
+    { title: 'the parameter name matches case-insensitively', query: { CURSOR: 'abc' }, expected: { ...cursorDefaults, cursor: 'abc' } },
+    { title: 'a repeated cursor: the first counts', query: { cursor: ['abc', 'def'] }, expected: { ...cursorDefaults, cursor: 'abc' } },
+    { title: 'count rules are those of index paging: negative is 0 (RFC 9865 §2 count)', query: { cursor: '', count: '-4' }, expected: { ...cursorDefaults, count: 0 } },
+    { title: 'count above maxPageSize returns maxPageSize ("MAY return fewer results")', query: { cursor: '', count: '5000' }, expected: cursorDefaults },
+    { title: 'an empty startIndex counts as absent beside a cursor', query: { cursor: '', startIndex: '' }, expected: cursorDefaults },
+    { title: 'no cursor parameter: index paging, no cursor member', query: { count: '3' }, expected: { ...defaults, count: 3 } },
+  ]
+  for (const { title, query, expected } of get) test(`GET: ${title}`, () => assert.deepEqual(parseListQuery(query, options), expected))
+
+  const post: { title: string; body: unknown; expected: ListQuery }[] = [
+    {
+      title: 'the RFC 9865 §3 example body: "cursor": "" and count',
+      body: { schemas: [SEARCH_REQUEST], attributes: ['displayName', 'userName'], filter: 'displayName sw "smith"', cursor: '', count: 10 },
+      expected: { ...cursorDefaults, filter: { kind: 'compare', path: { attribute: 'displayName' }, op: 'sw', value: 'smith' }, count: 10, attributes: ['displayName', 'userName'] },
+    },
+    { title: 'a nextCursor value', body: { cursor: 'YkU3OF86Pz0rGv' }, expected: { ...cursorDefaults, cursor: 'YkU3OF86Pz0rGv' } },
+    { title: '"cursor": null counts as absent, like every null field', body: { cursor: null }, expected: defaults },
+  ]
+  for (const { title, body, expected } of post) test(`POST /.search: ${title}`, () => assert.deepEqual(parseSearchRequest(body, options), expected))
+
+  const rejected: { title: string; parse: () => unknown; scimType: ScimType; detail: RegExp }[] = [
+    { title: 'GET: a cursor with a reserved character', parse: () => parseListQuery({ cursor: 'abc/def' }, options), scimType: 'invalidCursor', detail: /not one this server issued/ },
+    { title: 'GET: a cursor with padding (=)', parse: () => parseListQuery({ cursor: 'YWJj=' }, options), scimType: 'invalidCursor', detail: /RFC 9865/ },
+    { title: 'POST: a cursor that is not a string', parse: () => parseSearchRequest({ cursor: 42 }, options), scimType: 'invalidCursor', detail: /"cursor" must be a string/ },
+    { title: 'GET: startIndex and cursor together', parse: () => parseListQuery({ startIndex: '1', cursor: '' }, options), scimType: 'invalidValue', detail: /cannot be combined/ },
+    { title: 'POST: startIndex and cursor together', parse: () => parseSearchRequest({ startIndex: 5, cursor: 'abc' }, options), scimType: 'invalidValue', detail: /cannot be combined/ },
+    { title: 'GET: a count that is not an integer, cursor paging (RFC 9865 §2.1)', parse: () => parseListQuery({ cursor: '', count: 'ten' }, options), scimType: 'invalidCount', detail: /count must be an integer/ },
+    { title: 'POST: a decimal count, cursor paging', parse: () => parseSearchRequest({ cursor: '', count: 2.5 }, options), scimType: 'invalidCount', detail: /count must be an integer/ },
+  ]
+  for (const { title, parse, scimType, detail } of rejected) test(`rejects ${title} with ${scimType}`, () => assertScimError(parse, scimType, detail))
+})

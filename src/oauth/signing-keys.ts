@@ -1,0 +1,226 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
+
+/** The only algorithm we sign and accept: ECDSA P-256 with SHA-256 (RFC 7518 §3.4). */
+export const SIGNING_ALGORITHM = 'ES256'
+
+export interface StoredSigningKey {
+  /** RFC 7638 thumbprint of the public key: stable, and the same in every instance. */
+  readonly kid: string
+  readonly algorithm: typeof SIGNING_ALGORITHM
+  /**
+   * The private key as a JWK. Whoever reads it can mint tokens for every organization: the adapter
+   * should keep it encrypted at rest (see the report on this module) and never return it from an API.
+   */
+  readonly privateJwk: JWK
+  readonly publicJwk: JWK
+  readonly createdAt: string
+  /**
+   * When a newer key takes over signing (set one cache period ahead by rotate); it still verifies
+   * until retiredAt + the longest token lifetime + clock tolerance + cache period.
+   */
+  readonly retiredAt?: string
+}
+
+/**
+ * The storage port for signing keys, shared by every instance (one table, not per tenant: the tenant
+ * is a claim inside the token).
+ */
+export interface SigningKeyStore {
+  listKeys(): Promise<StoredSigningKey[]>
+  insertKey(key: StoredSigningKey): Promise<void>
+  /** Sets retiredAt when it is not set yet; a key retired earlier keeps its first retirement time. */
+  retireKey(kid: string, at: string): Promise<void>
+}
+
+export interface SigningKeyRingOptions {
+  readonly clock?: () => Date
+  /**
+   * How long keys read from the store are used before they are read again. Another instance's rotation
+   * is seen within this time; a token signed with a key this instance has not seen yet makes it read
+   * the store at once (at most once per minRefreshIntervalMs).
+   */
+  readonly cacheTtlMs?: number
+  /** Unknown kids trigger at most one store read per this interval, so forged kids cannot flood the database. */
+  readonly minRefreshIntervalMs?: number
+  /** The longest lifetime of any token signed with these keys; issueAccessToken refuses longer ones. */
+  readonly maxTokenLifetimeSeconds?: number
+  /**
+   * Clock skew allowed between instances, in seconds (default 30): verifyAccessToken accepts a token
+   * this long past its exp, so a retired key must verify this much longer too.
+   */
+  readonly clockToleranceSeconds?: number
+}
+
+export interface ActiveSigningKey {
+  readonly kid: string
+  readonly privateKey: CryptoKey
+}
+
+interface LoadedKey {
+  readonly stored: StoredSigningKey
+  readonly publicKey: CryptoKey
+  privateKey?: CryptoKey
+}
+
+/**
+ * The keys that sign and verify OAuth access tokens, over a SigningKeyStore shared by all instances.
+ *
+ * Rotation without downtime, in two steps every instance takes on its own from the shared store:
+ * 1. rotate() inserts the new key and sets the old keys' retiredAt one cache period ahead. For that
+ *    period the old key still signs and the new one is only published (verifies, is in publicJwks),
+ *    so by the time any instance signs with it, every instance has read it.
+ * 2. From retiredAt on, the new key signs. A retired key keeps verifying until
+ *    retiredAt + maxTokenLifetime + clockTolerance + cacheTtl, past the exp of the last token it signed.
+ * A token naming a kid this instance has not read yet also makes it read the store at once (rate-limited),
+ * which covers a first key created by another instance.
+ */
+export class SigningKeyRing {
+  private readonly clock: () => Date
+  private readonly cacheTtlMs: number
+  private readonly minRefreshIntervalMs: number
+  readonly maxTokenLifetimeSeconds: number
+  readonly clockToleranceSeconds: number
+  private keys = new Map<string, LoadedKey>()
+  private loadedAt = Number.NEGATIVE_INFINITY
+  private loading: Promise<void> | undefined
+  private creating: Promise<StoredSigningKey> | undefined
+
+  constructor(private readonly store: SigningKeyStore, options: SigningKeyRingOptions = {}) {
+    this.clock = options.clock ?? (() => new Date())
+    this.cacheTtlMs = options.cacheTtlMs ?? 5_000
+    this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 1_000
+    this.maxTokenLifetimeSeconds = options.maxTokenLifetimeSeconds ?? 3_600
+    this.clockToleranceSeconds = options.clockToleranceSeconds ?? 30
+  }
+
+  /** The key to sign with now, creating the first key when the store has none. */
+  async ensureActiveKey(): Promise<ActiveSigningKey> {
+    await this.refreshIfStale()
+    let active = this.signingKey()
+    if (!active) {
+      // Concurrent first calls in this instance share one new key.
+      this.creating ??= this.insertNewKey().finally(() => {
+        this.creating = undefined
+      })
+      await this.creating
+      active = this.signingKey()
+    }
+    if (!active) throw new Error('the signing key store did not return the key just inserted')
+    active.privateKey ??= (await importJWK(active.stored.privateJwk, SIGNING_ALGORITHM)) as CryptoKey
+    return { kid: active.stored.kid, privateKey: active.privateKey }
+  }
+
+  /**
+   * Adds a new key and retires the keys signing until now, one cache period ahead: the new key signs
+   * from then on (see the class comment). Only the keys seen before the insert are retired, so two
+   * instances rotating at once both leave a signing key (the newer wins) instead of retiring each other's.
+   */
+  async rotate(): Promise<StoredSigningKey> {
+    await this.refresh(true)
+    const now = this.clock().getTime()
+    const previous = [...this.keys.values()].filter((k) => !isRetiredAt(k.stored, now)).map((k) => k.stored.kid)
+    const key = await this.insertNewKey()
+    const at = new Date(now + this.cacheTtlMs).toISOString()
+    for (const kid of previous) await this.store.retireKey(kid, at)
+    await this.refresh(true)
+    return key
+  }
+
+  /**
+   * The public key for a token's kid, when that key may still verify: not retired, or retired less
+   * than maxTokenLifetime + clockTolerance + cacheTtl ago. Unknown kids cause one store read (rate-limited).
+   */
+  async verificationKey(kid: string): Promise<CryptoKey | undefined> {
+    await this.refreshIfStale()
+    if (!this.keys.has(kid) && this.clock().getTime() - this.loadedAt >= this.minRefreshIntervalMs) await this.refresh()
+    const key = this.keys.get(kid)
+    return key && this.mayVerify(key.stored) ? key.publicKey : undefined
+  }
+
+  /** The JWK Set of keys that may verify now (RFC 7517 §5), for a jwks_uri. Public parts only. */
+  async publicJwks(): Promise<{ keys: JWK[] }> {
+    await this.refreshIfStale()
+    const keys = [...this.keys.values()]
+      .filter((k) => this.mayVerify(k.stored))
+      .map((k) => ({ ...k.stored.publicJwk, kid: k.stored.kid, alg: SIGNING_ALGORITHM, use: 'sig' }))
+    return { keys }
+  }
+
+  /** Forget cached keys: the next call reads the store. */
+  invalidate(): void {
+    this.loadedAt = Number.NEGATIVE_INFINITY
+  }
+
+  private mayVerify(key: StoredSigningKey): boolean {
+    if (!key.retiredAt) return true
+    const until = Date.parse(key.retiredAt) + (this.maxTokenLifetimeSeconds + this.clockToleranceSeconds) * 1000 + this.cacheTtlMs
+    return this.clock().getTime() < until
+  }
+
+  /**
+   * The newest key not retired now and created at least one cache period ago (so every instance has
+   * read it); failing that, the newest key not retired (the very first key, which has no predecessor).
+   */
+  private signingKey(): LoadedKey | undefined {
+    const now = this.clock().getTime()
+    const live = [...this.keys.values()].filter((k) => !isRetiredAt(k.stored, now))
+    const published = live.filter((k) => Date.parse(k.stored.createdAt) <= now - this.cacheTtlMs)
+    return newest(published) ?? newest(live)
+  }
+
+  private async insertNewKey(): Promise<StoredSigningKey> {
+    const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true })
+    const publicJwk = await exportJWK(publicKey)
+    const key: StoredSigningKey = {
+      kid: await calculateJwkThumbprint(publicJwk, 'sha256'),
+      algorithm: SIGNING_ALGORITHM,
+      privateJwk: await exportJWK(privateKey),
+      publicJwk,
+      createdAt: this.clock().toISOString(),
+    }
+    await this.store.insertKey(key)
+    await this.refresh(true)
+    return key
+  }
+
+  private async refreshIfStale(): Promise<void> {
+    if (this.clock().getTime() - this.loadedAt >= this.cacheTtlMs) await this.refresh()
+  }
+
+  /**
+   * Reads the store. Concurrent callers share one read; `fresh` starts a new one, for callers that
+   * just wrote and must see their write (a read already under way may have started before it).
+   */
+  private async refresh(fresh = false): Promise<void> {
+    if (this.loading && !fresh) return this.loading
+    const read = this.load().finally(() => {
+      if (this.loading === read) this.loading = undefined
+    })
+    this.loading = read
+    await read
+  }
+
+  private async load(): Promise<void> {
+    const stored = await this.store.listKeys()
+    const next = new Map<string, LoadedKey>()
+    for (const s of stored) {
+      if (s.algorithm !== SIGNING_ALGORITHM) continue
+      const cached = this.keys.get(s.kid)
+      // Keep imported CryptoKeys across reloads; only retiredAt can change on a stored key.
+      if (cached) next.set(s.kid, { ...cached, stored: s })
+      else next.set(s.kid, { stored: s, publicKey: (await importJWK(s.publicJwk, SIGNING_ALGORITHM)) as CryptoKey })
+    }
+    this.keys = next
+    this.loadedAt = this.clock().getTime()
+  }
+}
+
+const isRetiredAt = (key: StoredSigningKey, nowMs: number) => key.retiredAt !== undefined && Date.parse(key.retiredAt) <= nowMs
+
+function newest(keys: readonly LoadedKey[]): LoadedKey | undefined {
+  let best: LoadedKey | undefined
+  for (const k of keys) {
+    if (!best || k.stored.createdAt > best.stored.createdAt || (k.stored.createdAt === best.stored.createdAt && k.stored.kid > best.stored.kid)) best = k
+  }
+  return best
+}

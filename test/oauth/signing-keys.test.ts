@@ -1,0 +1,154 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { SigningKeyRing } from '../../src/oauth/signing-keys.js'
+import { MemorySigningKeyStore } from './memory-signing-key-store.js'
+import { FakeClock } from './fake-clock.js'
+
+const TTL_MS = 5_000
+const MAX_LIFETIME_S = 3_600
+const TOLERANCE_S = 30
+
+function ringOn(store: MemorySigningKeyStore, clock: FakeClock): SigningKeyRing {
+  return new SigningKeyRing(store, {
+    clock: clock.now,
+    cacheTtlMs: TTL_MS,
+    minRefreshIntervalMs: 1_000,
+    maxTokenLifetimeSeconds: MAX_LIFETIME_S,
+    clockToleranceSeconds: TOLERANCE_S,
+  })
+}
+
+describe('SigningKeyRing', () => {
+  test('ensureActiveKey creates the first key, then keeps using it', async () => {
+    const store = new MemorySigningKeyStore()
+    const ring = ringOn(store, new FakeClock())
+    const first = await ring.ensureActiveKey()
+    const again = await ring.ensureActiveKey()
+    assert.equal(store.keys.size, 1)
+    assert.equal(again.kid, first.kid)
+    const stored = store.keys.get(first.kid)!
+    assert.equal(stored.algorithm, 'ES256')
+    assert.equal(stored.publicJwk.kty, 'EC')
+    assert.equal(stored.publicJwk.crv, 'P-256')
+    assert.equal(stored.publicJwk.d, undefined, 'the public JWK has no private part')
+    assert.equal(typeof stored.privateJwk.d, 'string')
+  })
+
+  test('concurrent first calls in one instance create one key', async () => {
+    const store = new MemorySigningKeyStore()
+    const ring = ringOn(store, new FakeClock())
+    const [a, b, c] = await Promise.all([ring.ensureActiveKey(), ring.ensureActiveKey(), ring.ensureActiveKey()])
+    assert.equal(store.keys.size, 1)
+    assert.equal(a.kid, b.kid)
+    assert.equal(b.kid, c.kid)
+  })
+
+  test('rotate publishes the new key at once and lets it sign one cache period later', async () => {
+    const store = new MemorySigningKeyStore()
+    const clock = new FakeClock()
+    const ring = ringOn(store, clock)
+    const old = await ring.ensureActiveKey()
+    clock.advanceSeconds(10)
+    const fresh = await ring.rotate()
+    const rotatedAt = clock.now().getTime()
+    assert.notEqual(fresh.kid, old.kid)
+    assert.equal(store.keys.get(old.kid)!.retiredAt, new Date(rotatedAt + TTL_MS).toISOString())
+    // Published: verifies and is in the JWK Set, but the old key still signs …
+    assert.ok(await ring.verificationKey(fresh.kid))
+    assert.deepStrictEqual((await ring.publicJwks()).keys.map((k) => k.kid).sort(), [old.kid, fresh.kid].sort())
+    assert.equal((await ring.ensureActiveKey()).kid, old.kid)
+    clock.advance(TTL_MS - 1)
+    assert.equal((await ring.ensureActiveKey()).kid, old.kid)
+    // … until retiredAt, from when the new key signs and the old one only verifies.
+    clock.advance(1)
+    assert.equal((await ring.ensureActiveKey()).kid, fresh.kid)
+    assert.ok(await ring.verificationKey(old.kid), 'retired key verifies')
+  })
+
+  test('a retired key verifies until retiredAt + max token lifetime + clock tolerance + cache TTL, not a moment longer', async () => {
+    const store = new MemorySigningKeyStore()
+    const clock = new FakeClock()
+    const ring = ringOn(store, clock)
+    const old = await ring.ensureActiveKey()
+    await ring.rotate()
+    const retiredAt = Date.parse(store.keys.get(old.kid)!.retiredAt!)
+    clock.advance(retiredAt - clock.now().getTime() + (MAX_LIFETIME_S + TOLERANCE_S) * 1000 + TTL_MS - 1)
+    assert.ok(await ring.verificationKey(old.kid))
+    clock.advance(1)
+    assert.equal(await ring.verificationKey(old.kid), undefined)
+    assert.deepStrictEqual((await ring.publicJwks()).keys.map((k) => k.kid), [...store.keys.values()].filter((k) => !k.retiredAt).map((k) => k.kid))
+  })
+
+  test('no instance signs with the new key before every instance has read it (without the unknown-kid read)', async () => {
+    const store = new MemorySigningKeyStore()
+    const clock = new FakeClock()
+    const options = { clock: clock.now, cacheTtlMs: TTL_MS, minRefreshIntervalMs: 24 * 3_600_000, maxTokenLifetimeSeconds: MAX_LIFETIME_S }
+    const a = new SigningKeyRing(store, options)
+    const b = new SigningKeyRing(store, options)
+    const k1 = await a.ensureActiveKey()
+    clock.advance(TTL_MS)
+    assert.equal((await b.ensureActiveKey()).kid, k1.kid) // b reads the store here, then not for TTL_MS
+    clock.advance(1)
+    const k2 = await a.rotate()
+    for (let t = 1; t < TTL_MS; t += 1_000) {
+      assert.equal((await a.ensureActiveKey()).kid, k1.kid, `a at +${t} ms`)
+      assert.equal((await b.ensureActiveKey()).kid, k1.kid, `b at +${t} ms`)
+      clock.advance(1_000)
+    }
+    clock.advance(TTL_MS)
+    assert.equal((await a.ensureActiveKey()).kid, k2.kid)
+    assert.ok(await b.verificationKey(k2.kid), 'b has read k2 by the time a signs with it')
+    assert.equal((await b.ensureActiveKey()).kid, k2.kid)
+  })
+
+  test('a kid another instance created is read at once', async () => {
+    const store = new MemorySigningKeyStore()
+    const clock = new FakeClock()
+    const a = ringOn(store, clock)
+    const b = ringOn(store, clock)
+    await b.publicJwks() // b has read an empty store
+    clock.advance(2_000)
+    const k1 = await a.ensureActiveKey()
+    assert.ok(await b.verificationKey(k1.kid))
+  })
+
+  test('unknown kids cause at most one store read per minimum refresh interval', async () => {
+    const store = new MemorySigningKeyStore()
+    const clock = new FakeClock()
+    const ring = ringOn(store, clock)
+    await ring.ensureActiveKey()
+    clock.advance(1_000)
+    const before = store.reads
+    for (let i = 0; i < 50; i++) assert.equal(await ring.verificationKey(`forged-${i}`), undefined)
+    assert.equal(store.reads - before, 1)
+  })
+
+  test('two instances rotating at the same time still leave a key that signs', async () => {
+    const store = new MemorySigningKeyStore()
+    const clock = new FakeClock()
+    const a = ringOn(store, clock)
+    const b = ringOn(store, clock)
+    const k0 = await a.ensureActiveKey()
+    await b.ensureActiveKey()
+    const [ka, kb] = await Promise.all([a.rotate(), b.rotate()])
+    const live = [...store.keys.values()].filter((k) => !k.retiredAt).map((k) => k.kid).sort()
+    assert.deepStrictEqual(live, [ka.kid, kb.kid].sort())
+    assert.ok(store.keys.get(k0.kid)!.retiredAt)
+    clock.advance(TTL_MS)
+    const signers = [(await a.ensureActiveKey()).kid, (await b.ensureActiveKey()).kid]
+    assert.equal(signers[0], signers[1], 'both instances agree on the newest key')
+    assert.ok([ka.kid, kb.kid].includes(signers[0]!))
+  })
+
+  test('publicJwks lists public parts only, with kid, alg and use', async () => {
+    const store = new MemorySigningKeyStore()
+    const ring = ringOn(store, new FakeClock())
+    const { kid } = await ring.ensureActiveKey()
+    const { keys } = await ring.publicJwks()
+    assert.equal(keys.length, 1)
+    assert.equal(keys[0]!.kid, kid)
+    assert.equal(keys[0]!.alg, 'ES256')
+    assert.equal(keys[0]!.use, 'sig')
+    assert.equal(keys[0]!.d, undefined)
+  })
+})
