@@ -82,7 +82,7 @@ export function checkTargets(report: StoreReport): TargetCheck[] {
   return checks
 }
 
-const cpuOf = (m: Measurement) => (m.cpu ? `${m.cpu.server.toFixed(0)}%${m.cpu.postgres >= 1 ? ` [${m.cpu.postgres.toFixed(0)}%]` : ''}` : '')
+const cpuOf = (m: Measurement) => (m.cpu ? `${m.cpu.server.toFixed(0)}%${m.cpu.postgres >= 1 ? ` [${m.cpu.postgres.toFixed(0)}%]` : ''} / ${m.cpu.client.toFixed(0)}%` : '')
 
 /** A warning for each operation during which other processes used a noticeable share of the machine. */
 function contention(report: StoreReport): string[] {
@@ -109,7 +109,7 @@ export function formatReport(report: StoreReport): string {
     `Run ${report.startedAt}: \`${report.command}\`; ${report.durationSeconds} s per operation, ${report.connections} connections. ${report.storeNote}`,
     `Seeded in ${report.seed.seconds.toFixed(1)} s through the store port's \`${report.seed.method}\` (${int(report.seed.usersPerSecond)} users/s; not a measured operation).`,
     '',
-    '| operation | req/s | p50 ms | p99 ms | ratio | target | server CPU |',
+    '| operation | req/s | p50 ms | p99 ms | ratio | target | CPU server [pg] / client |',
     '| --- | ---: | ---: | ---: | ---: | --- | ---: |',
     `| baseline: bare Fastify GET, fixed 1 KB user (the ceiling) | ${int(ceiling)} | ${ms(report.ceiling.p50Ms)} | ${ms(report.ceiling.p99Ms)} | 1 | | ${cpuOf(report.ceiling)} |`,
     ...report.rows.map((r) => {
@@ -127,7 +127,7 @@ export function formatReport(report: StoreReport): string {
     '| --- | --- | --- | --- |',
     ...checkTargets(report).map((c) => `| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'pass' : '**FAIL**'} |`),
     '',
-    `- Server CPU: the Roster (or baseline) process's CPU time during the operation, in % of one core${report.store === 'postgres' ? '; PostgreSQL backends in brackets' : ''}. Near 100% the server is CPU-bound; well below, it waits (fsync, database).`,
+    `- CPU: the Roster (or baseline) process's CPU time during the operation, in % of one core; PostgreSQL's processes in brackets; then the client's (autocannon, in the runner). A server near 100% is CPU-bound; well below, it waits (fsync, the database) or the client is the limit (a client near 100%).`,
     ...contention(report),
     ...report.notes.map((n) => `- ${n}`),
   ]

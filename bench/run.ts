@@ -57,7 +57,7 @@ function readOptions(argv: string[]): BenchOptions {
       'profile-dir': { type: 'string' },
       'bulk-size': { type: 'string', default: '500' },
       synchronous: { type: 'string', default: 'full' },
-      'quiet-wait': { type: 'string', default: '120' },
+      'quiet-wait': { type: 'string', default: '60' },
     },
     strict: true,
   })

@@ -9,8 +9,15 @@ export interface Config {
   readonly dataDir: string
   /** SQLite database file inside dataDir. */
   readonly databasePath: string
-  readonly deletePolicy: DeletePolicy
-  /** Extension schemas file in RFC 7643 §7 form; defaults to <dataDir>/schemas.json when that exists. */
+  /**
+   * ROSTER_DELETE_POLICY, when set: applied to the default organization's settings at start. Unset, the
+   * organization keeps its own setting (initially 'delete'; administrators change it in its settings).
+   */
+  readonly deletePolicy?: DeletePolicy
+  /**
+   * Extension schemas file in RFC 7643 §7 form; defaults to <dataDir>/schemas.json when that exists. Its
+   * schemas become the default organization's extension schemas at start.
+   */
   readonly extensionsFile?: string
   readonly logLevel: string
   /** Largest accepted request body, bytes, except on /Bulk (bulkMaxPayloadSize). */
@@ -31,6 +38,19 @@ export interface Config {
   readonly pgPoolSize: number
   /** The PostgreSQL schema holding Roster's tables (created when missing). */
   readonly pgSchema: string
+  /**
+   * The `iss` of OAuth access tokens, checked on every one presented. A fixed name rather than the
+   * request's origin, so tokens stay valid whichever host name or instance a client reaches.
+   */
+  readonly oauthIssuer: string
+  /** redis:// URL: SCIM rate-limit counters shared by every instance (needs the ioredis package). Unset: per instance, in memory. */
+  readonly redisUrl?: string
+  /** Key of the HMAC-SHA256 signature on webhook deliveries; without it deliveries are unsigned. */
+  readonly webhookSecret?: string
+  /** Admin API requests per minute per session or API key (429 with Retry-After beyond). */
+  readonly adminRateLimitPerMinute: number
+  /** Admin sign-in attempts per 15 minutes per IP address, and failed ones per e-mail address. */
+  readonly adminSignInAttempts: number
 }
 
 class ConfigError extends Error {
@@ -64,6 +84,19 @@ const schemaName = (raw: string | undefined): string => {
   return raw
 }
 
+const oauthIssuer = (raw: string | undefined): string => {
+  if (raw === undefined || raw === '') return 'roster'
+  if (raw.length > 255 || /\s/.test(raw)) throw new ConfigError('ROSTER_OAUTH_ISSUER must be a name or URL of at most 255 characters without spaces')
+  return raw
+}
+
+/** Only the scheme is checked; the URL is never echoed (it may hold a password). */
+const redisUrl = (raw: string | undefined): string | undefined => {
+  if (raw === undefined || raw === '') return undefined
+  if (!/^rediss?:\/\//.test(raw)) throw new ConfigError('ROSTER_REDIS_URL must start with redis:// or rediss://')
+  return raw
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const dataDir = resolve(cwd, env.ROSTER_DATA_DIR || './data')
   const publicUrl = env.ROSTER_PUBLIC_URL?.replace(/\/+$/, '')
@@ -74,7 +107,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: integer('ROSTER_PORT', env.ROSTER_PORT, 8080, 0, 65535),
     dataDir,
     databasePath: resolve(dataDir, 'roster.db'),
-    deletePolicy: oneOf('ROSTER_DELETE_POLICY', env.ROSTER_DELETE_POLICY, ['delete', 'deactivate'] as const, 'delete'),
+    ...(env.ROSTER_DELETE_POLICY ? { deletePolicy: oneOf('ROSTER_DELETE_POLICY', env.ROSTER_DELETE_POLICY, ['delete', 'deactivate'] as const, 'delete') } : {}),
     ...(env.ROSTER_SCHEMAS_FILE ? { extensionsFile: resolve(cwd, env.ROSTER_SCHEMAS_FILE) } : {}),
     logLevel: oneOf('ROSTER_LOG_LEVEL', env.ROSTER_LOG_LEVEL, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimit: integer('ROSTER_BODY_LIMIT', env.ROSTER_BODY_LIMIT, 1_048_576, 1024, 100 * 1_048_576),
@@ -88,6 +121,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(databaseUrl ? { databaseUrl } : {}),
     pgPoolSize: integer('ROSTER_PG_POOL_SIZE', env.ROSTER_PG_POOL_SIZE, 10, 1, 1000),
     pgSchema: schemaName(env.ROSTER_PG_SCHEMA),
+    oauthIssuer: oauthIssuer(env.ROSTER_OAUTH_ISSUER),
+    ...(redisUrl(env.ROSTER_REDIS_URL) ? { redisUrl: env.ROSTER_REDIS_URL! } : {}),
+    ...(env.ROSTER_WEBHOOK_SECRET ? { webhookSecret: env.ROSTER_WEBHOOK_SECRET } : {}),
+    adminRateLimitPerMinute: integer('ROSTER_ADMIN_RATE_LIMIT', env.ROSTER_ADMIN_RATE_LIMIT, 600, 1, 1_000_000),
+    adminSignInAttempts: integer('ROSTER_ADMIN_SIGNIN_LIMIT', env.ROSTER_ADMIN_SIGNIN_LIMIT, 10, 1, 100_000),
   }
 }
 

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify'
+import { startAuditPruning } from './audit/audit-retention.js'
 import type { Config } from './config.js'
 import { composeRoster, type Roster } from './compose.js'
 import { buildServer } from './http/build-server.js'
+import type { AdminApiDeps } from './http/routes/admin/admin-api.js'
+import { openRateLimitRedis } from './http/plugins/scim-rate-limit.js'
 import { SCIM_PREFIX } from './http/request-scope.js'
 import { DEFAULT_TENANT } from './store/ports.js'
 
@@ -19,15 +22,22 @@ export interface RunningRoster extends Roster {
  */
 export async function startServer(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<RunningRoster> {
   const roster = await composeRoster(config)
+  const redis = config.redisUrl ? await openRateLimitRedis(config.redisUrl) : undefined
   const app = buildServer({
     provisioning: roster.provisioning,
     tokens: roster.tokens,
+    tenants: roster.tenants,
+    auditLog: roster.store.audit,
+    // A fixed issuer and audience: tokens stay valid whichever host name or instance a client reaches.
+    oauth: { clients: roster.oauthClients, ring: roster.signingKeys, issuer: config.oauthIssuer, audience: 'roster-scim' },
+    ...(redis ? { rateLimitRedis: redis.client } : {}),
     bodyLimit: config.bodyLimit,
     maxResults: config.maxResults,
     bulk: { service: roster.bulk, maxOperations: config.bulkMaxOperations, maxPayloadSize: config.bulkMaxPayloadSize },
     trustProxy: config.trustProxy,
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    admin: adminApiDepsOf(roster),
   })
   const firstToken = (await roster.tokens.hasAnyToken()) ? undefined : await roster.tokens.issue(DEFAULT_TENANT, 'initial token')
   await app.listen({ host: config.host, port: config.port })
@@ -45,10 +55,24 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
     out.write(`  Tokens: npx roster token list | create --name NAME | revoke ID\n`)
   }
   out.write('\n')
+  const pruning = startAuditPruning({
+    tenants: roster.tenants,
+    audit: roster.store.audit,
+    onError: (err) => app.log.error({ err }, 'audit retention pass failed'),
+  })
+  // Expired admin sessions are removed when presented; this removes the ones never presented again.
+  const sessionSweep = setInterval(() => {
+    roster.adminSessions.deleteExpired().catch((err: unknown) => app.log.error({ err }, 'admin session cleanup failed'))
+  }, 3_600_000)
+  sessionSweep.unref()
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
+      await pruning.stop()
+      clearInterval(sessionSweep)
       await app.close()
+      await roster.notifier.close()
+      await redis?.close()
       await roster.store.close()
     })())
   return { ...roster, app, baseUrl, close }
@@ -68,4 +92,25 @@ export function closeOnSignals(running: RunningRoster): void {
   }
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
+}
+
+/** What the admin API needs from a composed Roster, with its limits from the config. */
+export function adminApiDepsOf(roster: Roster): AdminApiDeps {
+  const { config } = roster
+  return {
+    actions: roster.actions,
+    tenants: roster.tenants,
+    tokens: roster.tokens,
+    oauthClients: roster.oauthClients,
+    admins: roster.admins,
+    apiKeys: roster.apiKeys,
+    sessions: roster.adminSessions,
+    provisioning: roster.provisioning,
+    resources: roster.store.resources,
+    audit: roster.store.audit,
+    maxResults: config.maxResults,
+    rateLimitPerMinute: config.adminRateLimitPerMinute,
+    signInAttemptsPerWindow: config.adminSignInAttempts,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+  }
 }

@@ -38,6 +38,8 @@ const rules: { layer: string; forbid: (t: string, file: string) => boolean; why:
   { layer: 'store', forbid: (t) => /^(http|provisioning|tokens|cli)/.test(t) || t === 'pkg:fastify', why: 'the store sees only scim/' },
   { layer: 'provisioning', forbid: (t) => /^store\/(sqlite|postgres|sql)/.test(t) || /^http/.test(t) || t === 'pkg:fastify' || t === 'pkg:better-sqlite3' || t === 'pkg:pg', why: 'use cases see store/ports.ts only' },
   { layer: 'tokens', forbid: (t) => /^store\/(sqlite|postgres|sql)/.test(t) || /^http/.test(t) || t === 'pkg:fastify', why: 'use cases see store/ports.ts only' },
+  { layer: 'tenants', forbid: (t) => /^store\/(sqlite|postgres|sql)/.test(t) || /^http/.test(t) || t === 'pkg:fastify', why: 'use cases see store/ports.ts only' },
+  { layer: 'audit', forbid: (t) => /^store\/(sqlite|postgres|sql)/.test(t) || /^http/.test(t) || t === 'pkg:fastify', why: 'use cases see store/ports.ts only' },
   { layer: 'http', forbid: (t) => /^store\/(sqlite|postgres|sql)/.test(t) || t === 'pkg:better-sqlite3' || t === 'pkg:pg', why: 'http never touches an adapter' },
 ]
 

@@ -28,3 +28,23 @@ describe('readConfig: PostgreSQL settings', () => {
     for (const schema of ['Roster', 'roster-prod', '1roster', 'a"; drop schema public; --']) assert.throws(() => readConfig({ ROSTER_PG_SCHEMA: schema }), /ROSTER_PG_SCHEMA/)
   })
 })
+
+describe('readConfig: organizations, OAuth and rate limits', () => {
+  test('ROSTER_DELETE_POLICY unset leaves the default organization its own setting; set, it is read and checked', () => {
+    assert.equal(readConfig({}).deletePolicy, undefined)
+    assert.equal(readConfig({ ROSTER_DELETE_POLICY: 'Deactivate' }).deletePolicy, 'deactivate')
+    assert.throws(() => readConfig({ ROSTER_DELETE_POLICY: 'archive' }), /ROSTER_DELETE_POLICY/)
+  })
+
+  test('ROSTER_OAUTH_ISSUER defaults to "roster" and may not hold spaces', () => {
+    assert.equal(readConfig({}).oauthIssuer, 'roster')
+    assert.equal(readConfig({ ROSTER_OAUTH_ISSUER: 'https://scim.example.com' }).oauthIssuer, 'https://scim.example.com')
+    assert.throws(() => readConfig({ ROSTER_OAUTH_ISSUER: 'two words' }), /ROSTER_OAUTH_ISSUER/)
+  })
+
+  test('ROSTER_REDIS_URL is optional, redis:// or rediss://, and never echoed', () => {
+    assert.equal(readConfig({}).redisUrl, undefined)
+    assert.equal(readConfig({ ROSTER_REDIS_URL: 'rediss://cache:6380/0' }).redisUrl, 'rediss://cache:6380/0')
+    assert.throws(() => readConfig({ ROSTER_REDIS_URL: 'http://user:hunter2@cache' }), (e: Error) => /ROSTER_REDIS_URL/.test(e.message) && !e.message.includes('hunter2'))
+  })
+})

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { AdminApiKeyRecord, AdminApiKeyStore } from '../store/ports.js'
 import { isAdminRole, type AdminRole } from './roles.js'
 
 /** Every admin API key starts with this, so secret scanners and humans recognise a leaked one. */
@@ -6,33 +7,8 @@ export const API_KEY_PREFIX = 'rak_'
 // rak_ + 12 hex id + _ + 43 base64url chars (256 random bits), the shape of SCIM tokens (rst_…)
 const API_KEY_SHAPE = /^rak_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/
 
-export interface AdminApiKeyRecord {
-  /** Public id: the 12 hex digits after rak_. */
-  readonly id: string
-  readonly name: string
-  /** The key acts with this role, whatever the role of the admin who created it later becomes. */
-  readonly role: AdminRole
-  /** rak_ + id, shown in listings; never the secret part. */
-  readonly prefix: string
-  /** SHA-256 of the whole key, hex. */
-  readonly hash: string
-  /** The admin who created it, for the audit log and for revoking a departed admin's keys. */
-  readonly createdBy: string
-  readonly createdAt: string
-  readonly lastUsedAt?: string
-  readonly expiresAt?: string
-  readonly revokedAt?: string
-}
-
-/** The storage port for admin API keys. */
-export interface AdminApiKeyStore {
-  insertApiKey(record: AdminApiKeyRecord): Promise<void>
-  findApiKey(id: string): Promise<AdminApiKeyRecord | undefined>
-  listApiKeys(): Promise<AdminApiKeyRecord[]>
-  /** Returns false when no live key with that id exists. */
-  revokeApiKey(id: string, at: string): Promise<boolean>
-  touchApiKey(id: string, at: string): Promise<void>
-}
+// The storage port lives with the others (src/store/ports.ts); re-exported for this module's users.
+export type { AdminApiKeyRecord, AdminApiKeyStore }
 
 export interface IssuedApiKey {
   /** Shown once, never stored. */

@@ -1,34 +1,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { AdminSessionRecord, AdminSessionStore } from '../store/ports.js'
 
-/**
- * A signed-in admin's session as stored. The session id (256 random bits) lives only in the admin's
- * cookie; the store keeps its SHA-256, so a leaked database or backup holds no usable session.
- */
-export interface AdminSessionRecord {
-  /** SHA-256 of the session id, hex: the lookup key. */
-  readonly idHash: string
-  readonly adminId: string
-  readonly createdAt: string
-  readonly lastSeenAt: string
-  /** Idle expiry, moved forward on use (sliding), never past absoluteExpiresAt. */
-  readonly expiresAt: string
-  /** The session ends here whatever the activity: a stolen cookie is not good forever. */
-  readonly absoluteExpiresAt: string
-  readonly ip?: string
-  readonly userAgent?: string
-}
-
-/** The storage port for admin sessions. */
-export interface AdminSessionStore {
-  insertSession(record: AdminSessionRecord): Promise<void>
-  findSession(idHash: string): Promise<AdminSessionRecord | undefined>
-  touchSession(idHash: string, lastSeenAt: string, expiresAt: string): Promise<void>
-  deleteSession(idHash: string): Promise<void>
-  /** Ends every session of an admin (password or role changed, admin removed); returns how many. */
-  deleteSessionsOf(adminId: string): Promise<number>
-  /** Housekeeping: removes sessions whose expiresAt or absoluteExpiresAt is at or before `now`; returns how many. */
-  deleteExpiredSessions(now: string): Promise<number>
-}
+// The storage port lives with the others (src/store/ports.ts); re-exported for this module's users.
+export type { AdminSessionRecord, AdminSessionStore }
 
 export interface AdminSessionOptions {
   readonly clock?: () => Date

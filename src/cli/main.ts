@@ -4,6 +4,8 @@ import { readConfig } from '../config.js'
 import { composeRoster, type Roster } from '../compose.js'
 import { closeOnSignals, startServer } from '../server.js'
 import { DEFAULT_TENANT } from '../store/ports.js'
+import { registerAdminCommands, registerAuditCommands, registerOAuthCommands, registerOrganizationCommands } from './admin-commands.js'
+import { cliAuditContext } from './cli-audit-context.js'
 
 const program = new Command()
 program.name('roster').description('Roster: a SCIM 2.0 provisioning server. Settings come from ROSTER_* environment variables.')
@@ -23,28 +25,36 @@ const parseDays = (v: string) => {
   return n
 }
 
+/** How long a command waits for its webhook deliveries (retries included) before exiting anyway. */
+const WEBHOOK_WAIT_MS = 15_000
+
 /**
  * Runs a command against the store the server uses (SQLite in WAL mode allows both at once; on
- * PostgreSQL every instance sees the command's writes from its next query).
+ * PostgreSQL every instance sees the command's writes from its next query). Webhook deliveries the
+ * command started are waited for (at most WEBHOOK_WAIT_MS) before the store closes.
  */
 async function withRoster<T>(fn: (roster: Roster) => Promise<T>): Promise<T> {
   const roster = await composeRoster(readConfig())
   try {
     return await fn(roster)
   } finally {
+    await roster.notifier.drain(WEBHOOK_WAIT_MS)
     await roster.store.close()
   }
 }
+
+const orgOption = ['--org <id>', 'the organization', DEFAULT_TENANT] as const
 
 token
   .command('create')
   .description('create a token; it is printed once, alone on the last line')
   .requiredOption('--name <name>', 'what the token is for, e.g. "Okta production"')
   .option('--expires-in-days <days>', 'expire the token after this many days', parseDays)
-  .action(async (opts: { name: string; expiresInDays?: number }) => {
+  .option(...orgOption)
+  .action(async (opts: { name: string; expiresInDays?: number; org: string }) => {
     await withRoster(async (roster) => {
       const expiresAt = opts.expiresInDays ? new Date(Date.now() + opts.expiresInDays * 86_400_000) : undefined
-      const issued = await roster.tokens.issue(DEFAULT_TENANT, opts.name, expiresAt ? { expiresAt } : {})
+      const issued = await roster.actions.issueToken(cliAuditContext('token create'), opts.org, opts.name, expiresAt ? { expiresAt } : {})
       process.stdout.write(`Created token ${issued.record.id} (${issued.record.name}). It is shown once; store it now:\n`)
       process.stdout.write(`${issued.token}\n`)
     })
@@ -54,9 +64,11 @@ token
   .command('list')
   .description('list tokens: id, name, created, last used (never the secret)')
   .option('--json', 'print JSON')
-  .action(async (opts: { json?: boolean }) => {
+  .option(...orgOption)
+  .action(async (opts: { json?: boolean; org: string }) => {
     await withRoster(async (roster) => {
-      const list = await roster.tokens.list(DEFAULT_TENANT)
+      await roster.tenants.get(opts.org)
+      const list = await roster.tokens.list(opts.org)
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(list.map(({ hash: _hash, ...rest }) => rest), null, 2)}\n`)
         return
@@ -75,9 +87,10 @@ token
   .command('revoke')
   .description('revoke a token; it fails from the next request on')
   .argument('<id>', 'the token id shown by `roster token list`')
-  .action(async (id: string) => {
+  .option(...orgOption)
+  .action(async (id: string, opts: { org: string }) => {
     await withRoster(async (roster) => {
-      if (!(await roster.tokens.revoke(DEFAULT_TENANT, id))) {
+      if (!(await roster.actions.revokeToken(cliAuditContext('token revoke'), opts.org, id))) {
         process.stderr.write(`roster: no active token with id ${id}\n`)
         process.exitCode = 1
         return
@@ -85,6 +98,11 @@ token
       process.stdout.write(`Revoked token ${id}\n`)
     })
   })
+
+registerAdminCommands(program, withRoster)
+registerOrganizationCommands(program, withRoster)
+registerOAuthCommands(program, withRoster)
+registerAuditCommands(program, withRoster)
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`roster: ${(err as Error).message}\n`)

@@ -4,18 +4,33 @@ import type { BulkService } from '../provisioning/bulk-service.js'
 import type { ProvisioningService } from '../provisioning/resource-service.js'
 import type { ServiceProviderFeatures } from '../scim/index.js'
 import type { TokenService } from '../tokens/token-service.js'
-import { registerBearerAuth } from './plugins/bearer-auth.js'
+import type { TenantService } from '../tenants/tenant-service.js'
+import type { AuditStore } from '../store/ports.js'
+import { registerBearerAuth, type OAuthBearerVerifier } from './plugins/bearer-auth.js'
+import { registerScimAudit } from './plugins/scim-audit.js'
 import { registerScimJson } from './plugins/scim-json.js'
-import { SCIM_PREFIX } from './request-scope.js'
+import { registerScimRateLimit } from './plugins/scim-rate-limit.js'
+import { ORG_SCIM_PREFIX, SCIM_PREFIX } from './request-scope.js'
 import { registerBulkRoutes } from './routes/bulk.js'
 import { registerDiscoveryRoutes } from './routes/discovery.js'
+import { registerOAuthTokenRoutes } from './routes/oauth-token.js'
 import { registerResourceRoutes } from './routes/resources.js'
 import { registerRootRoutes } from './routes/root.js'
-import { answerClientError, registerScimErrorHandling, sendScimError, toScimError } from './scim-error-handler.js'
+import { ADMIN_API_PREFIX, adminApiPlugin, type AdminApiDeps } from './routes/admin/admin-api.js'
+import { sendAdminError, toAdminApiError } from './admin-error-handler.js'
+import { answerClientError, registerScimErrorHandler, registerScimNotFoundHandler, sendScimError, toScimError } from './scim-error-handler.js'
 
 export interface ServerDeps {
   readonly provisioning: ProvisioningService
   readonly tokens: TokenService
+  /** Organizations: which exist, their settings (rate limit, audit of reads) and schema registries. */
+  readonly tenants: TenantService
+  /** Where rejected SCIM requests, audited reads and token requests are recorded. */
+  readonly auditLog: Pick<AuditStore, 'insertAuditEvent'>
+  /** OAuth 2.0 client credentials (RFC 6749 §4.4): the token endpoint, and its JWT access tokens on the SCIM API. */
+  readonly oauth?: OAuthBearerVerifier & { readonly lifetimeSeconds?: number }
+  /** An ioredis client for rate-limit counters shared by every instance; in this process's memory when absent. */
+  readonly rateLimitRedis?: unknown
   readonly bodyLimit: number
   readonly maxResults: number
   /** Bulk (RFC 7644 §3.7) and its §3.7.4 limits, which ServiceProviderConfig advertises. */
@@ -24,11 +39,14 @@ export interface ServerDeps {
   readonly trustProxy?: boolean
   /** pino options, or false for no logging (tests). */
   readonly logger?: false | { level: string }
+  /** The admin API under /admin/api (its own authentication, errors and rate limits); absent: not served. */
+  readonly admin?: AdminApiDeps
 }
 
 /**
  * Builds the HTTP server without listening (tests use inject or listen on port 0). The SCIM API is one
- * encapsulated plugin under /scim/v2 with its own auth hook, body parsers and error handler.
+ * encapsulated plugin with its own auth hook, body parsers, error handler, audit and rate limits, mounted
+ * at /scim/v2 (the default organization) and /o/{org}/scim/v2 (any organization).
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
@@ -49,8 +67,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     return503OnClosing: true,
     // Router errors (a malformed percent-encoding, an over-long path segment) happen before any route
     // scope, so they are mapped here to the same SCIM error bodies.
-    frameworkErrors: (error, _request, reply) => {
-      sendScimError(reply, toScimError(error))
+    frameworkErrors: (error, request, reply) => {
+      if (request.url.startsWith(`${ADMIN_API_PREFIX}/`)) sendAdminError(reply, toAdminApiError(error))
+      else sendScimError(reply, toScimError(error))
     },
     clientErrorHandler: answerClientError,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
@@ -74,25 +93,74 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // index as the default"); count without a value pages by maxResults in both methods; no cursorTimeout,
     // as a cursor is a position in the sort order and never expires.
     pagination: { cursor: true, index: true, defaultPaginationMethod: 'index', defaultPageSize: deps.maxResults, maxPageSize: deps.maxResults },
+    authenticationSchemes: [
+      {
+        type: 'oauthbearertoken',
+        name: 'OAuth Bearer Token',
+        description: 'A bearer token (RFC 6750) that an administrator generates for the organization (rst_…)',
+        specUri: 'https://www.rfc-editor.org/info/rfc6750',
+        primary: true,
+      },
+      ...(deps.oauth
+        ? [
+            {
+              type: 'oauthbearertoken',
+              name: 'OAuth 2.0 client credentials',
+              description: 'A JWT access token (RFC 9068) from POST /oauth/token with the client credentials grant (RFC 6749 §4.4) of an OAuth client of the organization',
+              specUri: 'https://www.rfc-editor.org/info/rfc6749',
+            },
+          ]
+        : []),
+    ],
   }
 
-  app.register(
-    async (scim) => {
-      registerScimErrorHandling(scim)
-      registerScimJson(scim)
-      registerBearerAuth(scim, deps.tokens)
-      const routeOptions = { provisioning: deps.provisioning, maxResults: deps.maxResults, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }
-      registerDiscoveryRoutes(scim, { registry: deps.provisioning.registry, features, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) })
-      registerResourceRoutes(scim, routeOptions)
-      registerRootRoutes(scim, routeOptions)
-      registerBulkRoutes(scim, {
+  const tenantExists = (tenant: string) => deps.tenants.exists(tenant)
+  // One scope for what both mounts share: the error handler, body parsers, audit, authentication and one
+  // set of rate-limit counters (a credential counts the same whichever URL it uses). Each mount adds the
+  // routes and its own 404 handler.
+  app.register(async (scim) => {
+    registerScimErrorHandler(scim)
+    registerScimJson(scim)
+    registerScimAudit(scim, {
+      log: deps.auditLog,
+      settingsFor: async (tenant) => (await deps.tenants.contextFor(tenant))?.settings,
+      core: deps.provisioning.core,
+    })
+    registerBearerAuth(scim, { tokens: deps.tokens, tenantExists, ...(deps.oauth ? { oauth: deps.oauth } : {}) })
+    await registerScimRateLimit(scim, {
+      limitFor: async (tenant) => (await deps.tenants.settingsFor(tenant)).scimRateLimitPerMinute,
+      ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis } : {}),
+    })
+    const routeOptions = { provisioning: deps.provisioning, maxResults: deps.maxResults, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }
+    const mount = async (api: FastifyInstance) => {
+      registerScimNotFoundHandler(api)
+      registerDiscoveryRoutes(api, {
+        registryFor: (tenant) => deps.provisioning.registryFor(tenant),
+        features,
+        ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+      })
+      registerResourceRoutes(api, routeOptions)
+      registerRootRoutes(api, routeOptions)
+      registerBulkRoutes(api, {
         bulk: deps.bulk.service,
         maxOperations: deps.bulk.maxOperations,
         maxPayloadSize: deps.bulk.maxPayloadSize,
         ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
       })
-    },
-    { prefix: SCIM_PREFIX },
-  )
+    }
+    scim.register(mount, { prefix: SCIM_PREFIX })
+    scim.register(mount, { prefix: ORG_SCIM_PREFIX })
+  })
+
+  if (deps.oauth) {
+    const { clients, ring, issuer, audience, lifetimeSeconds } = deps.oauth
+    registerOAuthTokenRoutes(app, {
+      endpoint: { clients, ring, issuer, audience, ...(lifetimeSeconds !== undefined ? { lifetimeSeconds } : {}) },
+      auditLog: deps.auditLog,
+      tenantExists,
+    })
+  }
+
+  if (deps.admin) app.register(adminApiPlugin, { ...deps.admin, prefix: ADMIN_API_PREFIX })
   return app
 }

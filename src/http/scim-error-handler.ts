@@ -2,6 +2,13 @@ import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ScimError, internalError, invalidSyntax, isScimError, notFound, payloadTooLarge, renderScimError, unsupportedMediaType } from '../scim/index.js'
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The SCIM error a request was answered with, for the audit log's record of rejected requests. */
+    scimError?: ScimError
+  }
+}
+
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8'
 
 /** RFC 7644 §3.12: `status` is a string in the body. */
@@ -41,6 +48,7 @@ export function toScimError(error: unknown): ScimError {
 }
 
 export function sendScimError(reply: FastifyReply, error: ScimError): FastifyReply {
+  reply.request.scimError = error
   if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="roster", error="invalid_token"')
   return reply.code(error.status).type(SCIM_CONTENT_TYPE).send(scimErrorBody(error))
 }
@@ -50,12 +58,22 @@ export function sendScimError(reply: FastifyReply, error: ScimError): FastifyRep
  * Unknown errors answer a generic 500 and are logged with the request id; stack traces never reach a client.
  */
 export function registerScimErrorHandling(app: FastifyInstance): void {
+  registerScimErrorHandler(app)
+  registerScimNotFoundHandler(app)
+}
+
+/** The error handler alone, for a scope without a prefix whose child scopes set their own 404 handler. */
+export function registerScimErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const scim = toScimError(error)
     if (scim.status >= 500) request.log.error({ err: scim.cause ?? error }, 'request failed')
     else request.log.info({ status: scim.status, scimType: scim.scimType, detail: scim.detail }, 'request rejected')
     return sendScimError(reply, scim)
   })
+}
+
+/** 404 in the SCIM error format for any URL under the scope's prefix that no route matches. */
+export function registerScimNotFoundHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     return sendScimError(reply, notFound(`No SCIM endpoint at ${request.method} ${request.url.split('?')[0]}`))
   })

@@ -1,30 +1,10 @@
 import { generateClientCredentials, isClientId, verifyClientSecret } from './client-secrets.js'
 import { verifyAccessToken, type VerifiedAccessToken, type VerifyAccessTokenOptions } from './access-tokens.js'
 import type { SigningKeyRing } from './signing-keys.js'
+import type { OAuthClientRecord, OAuthClientStore } from '../store/ports.js'
 
-export interface OAuthClientRecord {
-  /** The client_id (rsc_…). */
-  readonly id: string
-  readonly tenant: string
-  readonly name: string
-  /** SHA-256 of the client secret, hex. */
-  readonly secretHash: string
-  /** Scopes the client may be granted; a request without scope gets all of them (RFC 6749 §3.3). */
-  readonly scopes: readonly string[]
-  readonly createdAt: string
-  readonly lastUsedAt?: string
-  readonly revokedAt?: string
-}
-
-/** The storage port for OAuth clients. Client ids are unique across tenants. */
-export interface OAuthClientStore {
-  insertClient(record: OAuthClientRecord): Promise<void>
-  findClient(id: string): Promise<OAuthClientRecord | undefined>
-  listClients(tenant: string): Promise<OAuthClientRecord[]>
-  /** Returns false when no live client with that id exists in the tenant. */
-  revokeClient(tenant: string, id: string, at: string): Promise<boolean>
-  touchClient(id: string, at: string): Promise<void>
-}
+// The storage port lives with the others (src/store/ports.ts); re-exported for this module's users.
+export type { OAuthClientRecord, OAuthClientStore }
 
 export interface CreatedOAuthClient {
   /** Shown once; only its hash is stored. */
@@ -82,13 +62,14 @@ export class OAuthClientService {
    * The access token's client and organization when the token is valid (verifyAccessToken) and its
    * client still exists in that organization, unrevoked. This is what SCIM authentication should call.
    */
-  async verifyBearer(jwt: string, ring: SigningKeyRing, options: VerifyAccessTokenOptions): Promise<VerifiedAccessToken | undefined> {
+  async verifyBearer(jwt: string, ring: SigningKeyRing, options: VerifyAccessTokenOptions): Promise<(VerifiedAccessToken & { readonly clientName: string }) | undefined> {
     const token = await verifyAccessToken(jwt, ring, options)
     if (!token) return undefined
     const record = await this.store.findClient(token.clientId)
     if (!record || record.revokedAt || record.tenant !== token.tenant) return undefined
     await this.touch(record)
-    return token
+    // The client's name as of now, for the audit log's actor (names can change later).
+    return { ...token, clientName: record.name }
   }
 
   list(tenant: string): Promise<OAuthClientRecord[]> {

@@ -1,36 +1,11 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
+import type { SigningAlgorithm, SigningKeyStore, StoredSigningKey } from '../store/ports.js'
 
 /** The only algorithm we sign and accept: ECDSA P-256 with SHA-256 (RFC 7518 §3.4). */
-export const SIGNING_ALGORITHM = 'ES256'
+export const SIGNING_ALGORITHM: SigningAlgorithm = 'ES256'
 
-export interface StoredSigningKey {
-  /** RFC 7638 thumbprint of the public key: stable, and the same in every instance. */
-  readonly kid: string
-  readonly algorithm: typeof SIGNING_ALGORITHM
-  /**
-   * The private key as a JWK. Whoever reads it can mint tokens for every organization: the adapter
-   * should keep it encrypted at rest (see the report on this module) and never return it from an API.
-   */
-  readonly privateJwk: JWK
-  readonly publicJwk: JWK
-  readonly createdAt: string
-  /**
-   * When a newer key takes over signing (set one cache period ahead by rotate); it still verifies
-   * until retiredAt + the longest token lifetime + clock tolerance + cache period.
-   */
-  readonly retiredAt?: string
-}
-
-/**
- * The storage port for signing keys, shared by every instance (one table, not per tenant: the tenant
- * is a claim inside the token).
- */
-export interface SigningKeyStore {
-  listKeys(): Promise<StoredSigningKey[]>
-  insertKey(key: StoredSigningKey): Promise<void>
-  /** Sets retiredAt when it is not set yet; a key retired earlier keeps its first retirement time. */
-  retireKey(kid: string, at: string): Promise<void>
-}
+// The storage port lives with the others (src/store/ports.ts); re-exported for this module's users.
+export type { SigningKeyStore, StoredSigningKey }
 
 export interface SigningKeyRingOptions {
   readonly clock?: () => Date

@@ -13,8 +13,11 @@ import {
   type BulkOperationResult,
   type BulkRequest,
   type RejectedBulkOperation,
+  type SchemaRegistry,
   type ScimError,
 } from '../scim/index.js'
+import type { AuditEventFacts } from '../audit/audit-context.js'
+import type { AuditOperation } from '../audit/audit-event.js'
 import type { NewResource } from '../store/ports.js'
 import { etagOf, preconditionsOfIfMatch, type ProvisioningService, type RequestScope } from './resource-service.js'
 
@@ -74,19 +77,24 @@ interface Plan {
  * - failOnErrors (RFC 7644 §3.7.3): after that many failed operations the rest are not processed. A run of
  *   POSTs is cut into batches no larger than the errors still allowed, so a batch never commits an
  *   operation after the one that reached the limit.
+ * - Endpoints are the organization's: a resource type it does not serve is a 404 for that operation.
+ * - Audit: each operation that succeeds records its event in its own write's transaction (through the
+ *   ProvisioningService); each one that fails is recorded once the request has run.
  */
 export class BulkService {
   constructor(private readonly provisioning: ProvisioningService) {}
 
-  async execute(scope: RequestScope, request: BulkRequest): Promise<BulkOperationResult[]> {
-    const plan = this.plan(request)
-    const prepared = await this.prepareCreates(plan)
+  async execute(scope: RequestScope, request: BulkRequest, options: { onAuditError?: (error: unknown) => void } = {}): Promise<BulkOperationResult[]> {
+    const registry = await this.provisioning.registryFor(scope.tenant)
+    const plan = this.plan(request, registry)
+    const prepared = await this.prepareCreates(scope, plan)
     const run = new BulkRun(this.provisioning, scope, plan, prepared, request.failOnErrors)
     await run.execute()
+    await this.provisioning.recordFailures(scope, run.failures(), options.onAuditError)
     return run.results()
   }
 
-  private plan(request: BulkRequest): Plan {
+  private plan(request: BulkRequest, registry: SchemaRegistry): Plan {
     const { operations } = request
     const posts = new Map<string, { index: number; id?: string }>()
     operations.forEach((op, index) => {
@@ -94,7 +102,7 @@ export class BulkService {
         // A POST refused as sent still declares its bulkId: references to it fail as references to a failed POST.
         if (op.bulkId !== undefined && op.method?.toUpperCase() === 'POST') posts.set(op.bulkId, { index })
       } else if (op.method === 'POST' && op.bulkId !== undefined) {
-        const known = this.resourceTypeAt(op.endpoint) !== undefined
+        const known = resourceTypeAt(registry, op.endpoint) !== undefined
         posts.set(op.bulkId, { index, ...(known ? { id: this.provisioning.newResourceId() } : {}) })
       }
     })
@@ -103,7 +111,7 @@ export class BulkService {
 
     const entries = operations.map((op, index): Entry => {
       if (isRejectedBulkOperation(op)) return { kind: 'rejected', index, op }
-      const resourceType = this.resourceTypeAt(op.endpoint)
+      const resourceType = resourceTypeAt(registry, op.endpoint)
       const isPost = op.method === 'POST'
       const references = findBulkIdReferences(isPost ? op.data : [op.id, op.data])
       // Only these must exist first; for a POST, only its members (the store checks them, RFC 7643 §4.2).
@@ -138,13 +146,13 @@ export class BulkService {
   }
 
   /** Validates and hashes every POST that can run, before any runs (scrypt is slow, and runs in parallel here). */
-  private async prepareCreates(plan: Plan): Promise<Map<number, NewResource | ScimError>> {
+  private async prepareCreates(scope: RequestScope, plan: Plan): Promise<Map<number, NewResource | ScimError>> {
     const prepared = new Map<number, NewResource | ScimError>()
     await Promise.all(
       plan.entries.map(async (e) => {
         if (e.kind !== 'operation' || e.op.method !== 'POST' || e.problem || e.id === undefined) return
         try {
-          const input = await this.provisioning.prepareCreate(e.resourceType!, e.data, e.id)
+          const input = await this.provisioning.prepareCreate(scope, e.resourceType!, e.data, e.id)
           const later = new Set((plan.deferred.get(e.index) ?? []).map((n) => idOf(plan.entries[n.index]!)))
           prepared.set(e.index, later.size > 0 && input.memberIds ? { ...input, memberIds: input.memberIds.filter((m) => !later.has(m)) } : input)
         } catch (error) {
@@ -155,10 +163,11 @@ export class BulkService {
     )
     return prepared
   }
+}
 
-  private resourceTypeAt(endpoint: string): string | undefined {
-    return this.provisioning.registry.listResourceTypes().find((t) => t.endpoint === endpoint)?.name
-  }
+/** The resource type the organization serves at `endpoint` (/Users, /Groups). */
+function resourceTypeAt(registry: SchemaRegistry, endpoint: string): string | undefined {
+  return registry.listResourceTypes().find((t) => t.endpoint === endpoint)?.name
 }
 
 const idOf = (e: Entry): string | undefined => (e.kind === 'operation' ? e.id : undefined)
@@ -219,6 +228,7 @@ class BulkRun {
   private errors = 0
   private stopped = false
   private pending: { index: number; input: NewResource }[] = []
+  private readonly failureFacts: Omit<AuditEventFacts, 'tenant'>[] = []
 
   constructor(
     private readonly provisioning: ProvisioningService,
@@ -235,6 +245,11 @@ class BulkRun {
       else if (!this.stopped) await this.process(step.index)
     }
     await this.flush()
+  }
+
+  /** The audit facts of the operations that failed, in the order they failed. */
+  failures(): readonly Omit<AuditEventFacts, 'tenant'>[] {
+    return this.failureFacts
   }
 
   /** The results of the operations processed, in request order. */
@@ -370,9 +385,36 @@ class BulkRun {
     if (!result.error) return
     this.failed.add(index)
     this.errors++
+    const e = this.plan.entries[index]!
+    this.failureFacts.push({
+      operation: operationOf(result.method),
+      resource: {
+        ...(e.kind === 'operation' && e.resourceType ? { type: e.resourceType } : {}),
+        // A failed POST created nothing: the id assigned in advance names no resource.
+        ...(e.kind === 'operation' && e.id !== undefined && result.method !== 'POST' ? { id: e.id } : {}),
+      },
+      outcome: { status: result.error.status, ...(result.error.scimType ? { scimType: result.error.scimType } : {}), detail: result.error.detail },
+      time: this.provisioning.now(),
+    })
     if (this.failOnErrors !== undefined && this.errors >= this.failOnErrors) this.stopped = true
   }
 }
 
 const unresolved = (need: Need) =>
   conflict(`"${BULK_ID_PREFIX}${need.bulkId}" cannot be resolved: the POST with that bulkId (Operations[${need.index}]) failed (RFC 7644 §3.7.1)`)
+
+/** The audit operation of a bulk operation's method; 'bulk' for one whose method could not be read. */
+function operationOf(method: string | undefined): AuditOperation {
+  switch (method) {
+    case 'POST':
+      return 'create'
+    case 'PUT':
+      return 'replace'
+    case 'PATCH':
+      return 'patch'
+    case 'DELETE':
+      return 'delete'
+    default:
+      return 'bulk'
+  }
+}

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { buildAuditEvent, type AuditContext, type AuditEventFacts } from '../audit/audit-context.js'
+import { REDACTED, type AttributeChange, type AuditOperation } from '../audit/audit-event.js'
+import { diffAttributes } from '../audit/diff-attributes.js'
 import {
+  SchemaRegistry,
   applyPatch,
   decodeListCursor,
   encodeListCursor,
@@ -24,31 +28,42 @@ import {
   type Projection,
   type ResolvedAttribute,
   type ResolvedFilterNode,
-  type SchemaRegistry,
   type ScimError,
   type ScimObject,
 } from '../scim/index.js'
-import type { CurrentResource, GroupRef, MemberRef, NewResource, ResourceStore, StoredResource } from '../store/ports.js'
+import type { AuditHook, AuditStore, CurrentResource, GroupRef, MemberRef, NewResource, ResourceStore, StoredResource } from '../store/ports.js'
 import { hashPassword, hashPasswordSync } from './password-hash.js'
 
 export type DeletePolicy = 'delete' | 'deactivate'
 
-/** Who is asking and where they see us: the tenant whose rows they may touch and the SCIM base URL for meta.location. */
+/**
+ * Who is asking and where they see us: the tenant whose rows they may touch, the SCIM base URL for
+ * meta.location, and, for requests that are audited, the request's AuditContext (the actor and client
+ * every audit event of the request names). Without `audit` nothing is recorded (seeding, tests).
+ */
 export interface RequestScope {
   readonly tenant: string
   readonly baseUrl: string
+  readonly audit?: AuditContext
 }
 
 export interface ProvisioningSettings {
   /** 'deactivate' makes DELETE on a resource with `active` set active=false instead (as Salesforce does). */
   readonly deletePolicy: DeletePolicy
-  readonly maxResults: number
+}
+
+/** Per organization: its schemas (extensions, enabled resource types) and the settings that change a write. */
+export interface TenantSchemas {
+  /** The organization's registry, holding only the resource types it serves. */
+  registryFor(tenant: string): Promise<SchemaRegistry>
+  settingsFor(tenant: string): Promise<ProvisioningSettings>
 }
 
 export interface ProvisioningDeps {
   readonly store: ResourceStore
-  readonly registry: SchemaRegistry
-  readonly settings: (tenant: string) => ProvisioningSettings
+  readonly tenants: TenantSchemas
+  /** Where failed bulk operations are recorded (successful writes record their event in their own transaction). */
+  readonly auditLog?: Pick<AuditStore, 'insertAuditEvent'>
   readonly clock?: () => Date
   readonly newId?: () => string
 }
@@ -107,38 +122,64 @@ export function preconditionsOfIfMatch(value: string): Preconditions {
 }
 
 /**
- * The provisioning use cases for every resource type (Users, Groups, custom ones): one generic code
- * path driven by the schema registry, so Users and Groups are not written twice.
+ * The provisioning use cases for every resource type (Users, Groups): one generic code path driven by the
+ * organization's schema registry, so Users and Groups are not written twice. Each organization has its
+ * own registry (extension schemas, the resource types it serves); a type it does not serve is 404.
+ *
+ * Audit: when the scope carries an AuditContext, every successful write hands the store an AuditHook, so
+ * its event is written in the write's own transaction and the log never disagrees with the data; failed
+ * bulk operations are recorded through auditLog. Failed single requests are the HTTP layer's to record,
+ * as it answers them.
  */
 export class ProvisioningService {
   private readonly store: ResourceStore
-  readonly registry: SchemaRegistry
+  private readonly tenants: TenantSchemas
   private readonly clock: () => Date
   private readonly newId: () => string
+  /**
+   * The core resource types (User, Group), the same in every organization's registry: their endpoints
+   * (for locations) and core attributes (members, active, password) do not depend on the organization.
+   */
+  readonly core = SchemaRegistry.withCoreSchemas()
 
   constructor(private readonly deps: ProvisioningDeps) {
     this.store = deps.store
-    this.registry = deps.registry
+    this.tenants = deps.tenants
     this.clock = deps.clock ?? (() => new Date())
     this.newId = deps.newId ?? randomUUID
   }
 
-  settings(tenant: string): ProvisioningSettings {
-    return this.deps.settings(tenant)
+  /** The organization's registry (only the resource types it serves). */
+  registryFor(tenant: string): Promise<SchemaRegistry> {
+    return this.tenants.registryFor(tenant)
+  }
+
+  /** The organization's registry, or 404 when it does not serve `resourceType` (RFC 7644 §3.12). */
+  private async registryWith(tenant: string, resourceType: string): Promise<SchemaRegistry> {
+    const registry = await this.tenants.registryFor(tenant)
+    if (!registry.getResourceType(resourceType)) throw notFound(`This organization does not serve the resource type ${resourceType}`)
+    return registry
   }
 
   async create(scope: RequestScope, resourceType: string, body: unknown, projection: Projection = {}): Promise<ResourceResult> {
-    const stored = await this.store.create(scope.tenant, await this.prepareCreate(resourceType, body))
-    return this.renderOne(scope, stored, projection)
+    const registry = await this.registryWith(scope.tenant, resourceType)
+    const input = await this.prepareWith(registry, resourceType, body, this.newId())
+    const stored = await this.store.create(scope.tenant, this.withCreateAudit(scope, input))
+    return this.renderOneWith(registry, scope, stored, projection)
   }
 
   /**
    * The POST body (RFC 7644 §3.3) as the store takes it: validated, the password hashed (outside any
    * transaction: scrypt is slow), members split out, and the id given (Bulk assigns ids before it runs
    * anything, so that bulkId references resolve, RFC 7644 §3.7.2). Throws the validation's ScimError.
+   * The audit hook is attached by createMany, once the input is final.
    */
-  async prepareCreate(resourceType: string, body: unknown, id: string = this.newId()): Promise<NewResource> {
-    const validated = validateResource(body, { registry: this.registry, resourceType, context: 'create' })
+  async prepareCreate(scope: RequestScope, resourceType: string, body: unknown, id: string = this.newId()): Promise<NewResource> {
+    return this.prepareWith(await this.registryWith(scope.tenant, resourceType), resourceType, body, id)
+  }
+
+  private async prepareWith(registry: SchemaRegistry, resourceType: string, body: unknown, id: string): Promise<NewResource> {
+    const validated = validateResource(body, { registry, resourceType, context: 'create' })
     const { data, password, memberIds } = this.split(resourceType, validated)
     const passwordHash = password === undefined ? undefined : await hashPassword(password)
     return {
@@ -156,83 +197,147 @@ export class ProvisioningService {
     return this.newId()
   }
 
-  /** Prepared resources created in one transaction, each failing alone (ResourceStore.createMany). */
+  /** Prepared resources created in one transaction, each failing alone (ResourceStore.createMany), each audited. */
   createMany(scope: RequestScope, inputs: readonly NewResource[]): Promise<(StoredResource | ScimError)[]> {
-    return this.store.createMany(scope.tenant, inputs)
+    return this.store.createMany(
+      scope.tenant,
+      inputs.map((input) => this.withCreateAudit(scope, input)),
+    )
   }
 
   async get(scope: RequestScope, resourceType: string, id: string, projection: Projection = {}): Promise<ResourceResult> {
+    const registry = await this.registryWith(scope.tenant, resourceType)
     const stored = await this.store.get(scope.tenant, resourceType, id)
     if (!stored) throw notFound(`${resourceType} ${id} not found`)
-    return this.renderOne(scope, stored, projection)
+    return this.renderOneWith(registry, scope, stored, projection)
   }
 
   /** PUT (RFC 7644 §3.5.1): the body replaces every client-managed attribute; password and readOnly ones stay. */
   async replace(scope: RequestScope, resourceType: string, id: string, body: unknown, pre: Preconditions, projection: Projection = {}): Promise<ResourceResult> {
+    const registry = await this.registryWith(scope.tenant, resourceType)
     // Hash before the transaction: scrypt is slow and must not hold the write lock.
     const plainPassword = passwordIn(body)
     const preHashed = plainPassword === undefined ? undefined : await hashPassword(plainPassword)
+    const hasMembers = this.hasAttribute(resourceType, 'members')
+    // With an audit, the current members are read so the event names the ids added and removed; a PUT
+    // sends the whole member list anyway, so reading it costs what the request already does.
+    const withMembers = hasMembers && scope.audit !== undefined
+    let memberChange: AttributeChange | undefined
     const stored = await this.store.update(
       scope.tenant,
       resourceType,
       id,
       (current) => {
-        const validated = validateResource(body, { registry: this.registry, resourceType, context: 'replace', existing: current.data })
+        const validated = validateResource(body, { registry, resourceType, context: 'replace', existing: current.data })
         const { data, memberIds } = this.split(resourceType, validated)
+        const ids = memberIds ?? []
+        if (withMembers) memberChange = membersChangeOf(current.members?.map((m) => m.value), [{ op: 'replace', ids }])
         return {
           data,
           ...(preHashed ? { passwordHash: preHashed } : {}),
-          ...(memberIds ? { memberSteps: [{ op: 'replace', ids: memberIds }] } : this.hasAttribute(resourceType, 'members') ? { memberSteps: [{ op: 'replace', ids: [] }] } : {}),
+          ...(hasMembers ? { memberSteps: [{ op: 'replace', ids }] } : {}),
         }
       },
-      { ...pre, now: this.clock().toISOString() },
+      {
+        ...pre,
+        ...(withMembers ? { withMembers } : {}),
+        now: this.clock().toISOString(),
+        ...this.auditOption(scope, 'replace', resourceType, id, 200, () => [...(preHashed ? [PASSWORD_CHANGE] : []), ...(memberChange ? [memberChange] : [])]),
+      },
     )
-    return this.renderOne(scope, stored, projection)
+    return this.renderOneWith(registry, scope, stored, projection)
   }
 
   /**
    * PATCH (RFC 7644 §3.5.2): all operations apply to one copy and are validated together, inside one
    * store transaction, so they all take effect or none does. Member operations that name members by id
-   * become membership row changes and never load the member list.
+   * become membership row changes and never load the member list. `outcomeStatus` is what the caller
+   * answers on success (200, or 204 without a body), for the audit event.
    */
-  async patch(scope: RequestScope, resourceType: string, id: string, body: unknown, pre: Preconditions): Promise<StoredResource> {
+  async patch(scope: RequestScope, resourceType: string, id: string, body: unknown, pre: Preconditions, outcomeStatus = 200): Promise<StoredResource> {
+    const registry = await this.registryWith(scope.tenant, resourceType)
     const operations = parsePatchRequest(body)
-    const options = { registry: this.registry, resourceType }
+    const options = { registry, resourceType }
     const plan = planMemberPatch(operations, options)
-    const withMembers = plan.memberSteps === null && this.hasAttribute(resourceType, 'members')
+    const hasMembers = this.hasAttribute(resourceType, 'members')
+    // A replace of the member list is audited as the ids added and removed, which needs the current list;
+    // adds and removes by id are audited as requested, without loading it.
+    const auditMembers = scope.audit !== undefined && (plan.memberSteps?.some((s) => s.op === 'replace') ?? false)
+    const withMembers = hasMembers && (plan.memberSteps === null || auditMembers)
     const documentOperations = plan.memberSteps === null ? operations : plan.otherOperations
-    return this.store.update(
+    let steps: readonly MemberStep[] = []
+    let known: readonly string[] | undefined
+    let passwordChanged = false
+    const stored = await this.store.update(
       scope.tenant,
       resourceType,
       id,
       (current) => {
-        const before = withMembers ? { ...current.data, members: (current.members ?? []).map(({ value, type }) => ({ value, type })) } : current.data
+        known = withMembers ? (current.members ?? []).map((m) => m.value) : undefined
+        const before =
+          withMembers && plan.memberSteps === null ? { ...current.data, members: (current.members ?? []).map(({ value, type }) => ({ value, type })) } : current.data
         let memberSteps: MemberStep[] = plan.memberSteps ?? []
+        steps = memberSteps
         if (documentOperations.length === 0) return { data: current.data, memberSteps }
         const { resource: patched, changed } = applyPatch(before, documentOperations, options)
         if (!changed) return { data: current.data, memberSteps }
         const validated = validateResource(patched, { ...options, context: 'replace', existing: before })
         const { data, password, memberIds } = this.split(resourceType, validated)
-        if (withMembers) memberSteps = diffMembers(current, memberIds ?? [])
+        if (plan.memberSteps === null && hasMembers) memberSteps = diffMembers(current, memberIds ?? [])
+        steps = memberSteps
+        passwordChanged = password !== undefined
         return {
           data,
           ...(password !== undefined ? { passwordHash: hashPasswordSync(password) } : {}),
           memberSteps,
         }
       },
-      { ...pre, withMembers, now: this.clock().toISOString() },
+      {
+        ...pre,
+        withMembers,
+        now: this.clock().toISOString(),
+        ...this.auditOption(scope, 'patch', resourceType, id, outcomeStatus, () => {
+          const members = steps.length > 0 ? membersChangeOf(known, steps) : undefined
+          return [...(passwordChanged ? [PASSWORD_CHANGE] : []), ...(members ? [members] : [])]
+        }),
+      },
     )
+    return stored
   }
 
   async delete(scope: RequestScope, resourceType: string, id: string, pre: Preconditions): Promise<void> {
-    if (this.settings(scope.tenant).deletePolicy === 'deactivate' && this.hasAttribute(resourceType, 'active')) {
+    await this.registryWith(scope.tenant, resourceType)
+    const { deletePolicy } = await this.tenants.settingsFor(scope.tenant)
+    if (deletePolicy === 'deactivate' && this.hasAttribute(resourceType, 'active')) {
       await this.store.update(scope.tenant, resourceType, id, (current) => ({ data: { ...current.data, active: false } }), {
         ...pre,
         now: this.clock().toISOString(),
+        ...this.auditOption(scope, 'deactivate', resourceType, id, 204, () => []),
       })
       return
     }
-    await this.store.delete(scope.tenant, resourceType, id, pre)
+    await this.store.delete(scope.tenant, resourceType, id, { ...pre, ...this.auditOption(scope, 'delete', resourceType, id, 204, () => []) })
+  }
+
+  /**
+   * Records a write that failed without reaching the store's transaction (a failed bulk operation).
+   * Only with an AuditContext and an audit log; never throws for the log's sake (a lost failure event must
+   * not turn a processed request into a 500), but says so through `onError`.
+   */
+  async recordFailures(scope: RequestScope, failures: readonly Omit<AuditEventFacts, 'tenant'>[], onError?: (error: unknown) => void): Promise<void> {
+    if (!scope.audit || !this.deps.auditLog) return
+    for (const facts of failures) {
+      try {
+        await this.deps.auditLog.insertAuditEvent(buildAuditEvent(scope.audit, { ...facts, tenant: scope.tenant }))
+      } catch (error) {
+        onError?.(error)
+      }
+    }
+  }
+
+  /** The time audit events are stamped with. */
+  now(): Date {
+    return this.clock()
   }
 
   /**
@@ -240,15 +345,16 @@ export class ProvisioningService {
    * cursor paging when the query has a cursor (RFC 9865).
    */
   async list(scope: RequestScope, resourceType: string, query: ListQuery): Promise<ScimObject> {
-    const filter = query.filter ? resolveFilter(query.filter, this.registry, resourceType) : undefined
+    const registry = await this.registryWith(scope.tenant, resourceType)
+    const filter = query.filter ? resolveFilter(query.filter, registry, resourceType) : undefined
     const where: ListWhere = {
       ...(filter ? { filter } : {}),
-      ...(query.sortBy ? { sortBy: this.resolveSortBy(resourceType, query) } : {}),
+      ...(query.sortBy ? { sortBy: resolveSortBy(registry, resourceType, query) } : {}),
       sortOrder: query.sortOrder,
     }
-    if (query.cursor !== undefined) return this.listByCursor(scope, resourceType, query, where)
+    if (query.cursor !== undefined) return this.listByCursor(registry, scope, resourceType, query, where)
     const result = await this.store.query(scope.tenant, resourceType, { ...where, startIndex: query.startIndex, count: query.count })
-    const resources = await this.render(scope, resourceType, result.resources, query)
+    const resources = await this.render(registry, scope, resourceType, result.resources, query)
     return toListResponse(resources, result.totalResults ?? 0, query.startIndex)
   }
 
@@ -262,7 +368,7 @@ export class ProvisioningService {
    * nothing else), its cursor carries the number, and later pages answer it again without counting
    * (withTotal: false). It is the total as of the first page, as an index page's is as of its request.
    */
-  private async listByCursor(scope: RequestScope, resourceType: string, query: ListQuery, where: ListWhere): Promise<ScimObject> {
+  private async listByCursor(registry: SchemaRegistry, scope: RequestScope, resourceType: string, query: ListQuery, where: ListWhere): Promise<ScimObject> {
     const fingerprint = listQueryFingerprint(query, resourceType)
     const position: ListCursor = query.cursor ? decodeListCursor(query.cursor, fingerprint) : {}
     const withTotal = position.totalResults === undefined || query.count === 0
@@ -274,19 +380,20 @@ export class ProvisioningService {
       withTotal,
     })
     const totalResults = result.totalResults ?? position.totalResults
-    const resources = await this.render(scope, resourceType, result.resources, query)
+    const resources = await this.render(registry, scope, resourceType, result.resources, query)
     const nextCursor = result.next ? encodeListCursor({ after: result.next, ...(totalResults !== undefined ? { totalResults } : {}) }, fingerprint) : undefined
     return toCursorListResponse(resources, { ...(totalResults !== undefined ? { totalResults } : {}), ...(nextCursor ? { nextCursor } : {}) })
   }
 
   /**
-   * POST /.search at the root (RFC 7644 §3.4.3): every resource type, in registry order, paged as one
-   * list, by startIndex or by cursor (RFC 9865). A filter that names an attribute a type lacks matches
-   * nothing of that type; a filter valid for no type at all is invalidFilter.
+   * POST /.search at the root (RFC 7644 §3.4.3): every resource type the organization serves, in registry
+   * order, paged as one list, by startIndex or by cursor (RFC 9865). A filter that names an attribute a
+   * type lacks matches nothing of that type; a filter valid for no type at all is invalidFilter.
    */
   async searchAll(scope: RequestScope, query: ListQuery): Promise<ScimObject> {
-    const parts = this.searchableTypes(query)
-    if (query.cursor !== undefined) return this.searchAllByCursor(scope, query, parts)
+    const registry = await this.tenants.registryFor(scope.tenant)
+    const parts = searchableTypes(registry, query)
+    if (query.cursor !== undefined) return this.searchAllByCursor(registry, scope, query, parts)
     const counted: { type: string; filter?: ResolvedFilterNode; total: number }[] = []
     for (const p of parts) {
       const { totalResults } = await this.store.query(scope.tenant, p.type, { ...(p.filter ? { filter: p.filter } : {}), startIndex: 1, count: 0 })
@@ -302,8 +409,8 @@ export class ProvisioningService {
         skip -= p.total
         continue
       }
-      const page = await this.store.query(scope.tenant, p.type, { ...this.rootWhere(p, query), startIndex: skip + 1, count: want })
-      resources.push(...(await this.render(scope, p.type, page.resources, query)))
+      const page = await this.store.query(scope.tenant, p.type, { ...rootWhere(registry, p, query), startIndex: skip + 1, count: want })
+      resources.push(...(await this.render(registry, scope, p.type, page.resources, query)))
       want -= page.resources.length
       skip = 0
     }
@@ -315,7 +422,7 @@ export class ProvisioningService {
    * startIndex. The cursor names the type the next page continues in, and the position in it (none when
    * the next page starts at that type's first row). totalResults as in listByCursor.
    */
-  private async searchAllByCursor(scope: RequestScope, query: ListQuery, parts: readonly SearchPart[]): Promise<ScimObject> {
+  private async searchAllByCursor(registry: SchemaRegistry, scope: RequestScope, query: ListQuery, parts: readonly SearchPart[]): Promise<ScimObject> {
     const fingerprint = listQueryFingerprint(query, ROOT_SEARCH)
     const position: ListCursor = query.cursor ? decodeListCursor(query.cursor, fingerprint) : {}
     const start = position.resourceType === undefined ? 0 : parts.findIndex((p) => p.type === position.resourceType)
@@ -341,8 +448,8 @@ export class ProvisioningService {
         continue
       }
       const after = i === start ? position.after : undefined
-      const page = await this.store.query(scope.tenant, p.type, { ...this.rootWhere(p, query), startIndex: 1, count: want, ...(after ? { after } : {}), withTotal: false })
-      resources.push(...(await this.render(scope, p.type, page.resources, query)))
+      const page = await this.store.query(scope.tenant, p.type, { ...rootWhere(registry, p, query), startIndex: 1, count: want, ...(after ? { after } : {}), withTotal: false })
+      resources.push(...(await this.render(registry, scope, p.type, page.resources, query)))
       want -= page.resources.length
       if (page.next) {
         next = { resourceType: p.type, after: page.next }
@@ -353,47 +460,23 @@ export class ProvisioningService {
     return toCursorListResponse(resources, { totalResults, ...(nextCursor ? { nextCursor } : {}) })
   }
 
-  /** The resource types a root search reads, each with the query's filter resolved for it. */
-  private searchableTypes(query: ListQuery): SearchPart[] {
-    const parts: SearchPart[] = []
-    let lastError: unknown
-    for (const t of this.registry.listResourceTypes()) {
-      if (!query.filter) {
-        parts.push({ type: t.name })
-        continue
-      }
-      try {
-        parts.push({ type: t.name, filter: resolveFilter(query.filter, this.registry, t.name) })
-      } catch (e) {
-        if (!isScimError(e)) throw e
-        lastError = e
-      }
-    }
-    if (parts.length === 0) throw lastError ?? invalidFilter('The filter matches no resource type')
-    return parts
-  }
-
-  private rootWhere(part: SearchPart, query: ListQuery): ListWhere {
-    return {
-      ...(part.filter ? { filter: part.filter } : {}),
-      ...(query.sortBy ? { sortBy: this.resolveSortBy(part.type, query) } : {}),
-      sortOrder: query.sortOrder,
-    }
-  }
-
   async renderOne(scope: RequestScope, stored: StoredResource, projection: Projection): Promise<ResourceResult> {
-    const [resource] = await this.render(scope, stored.resourceType, [stored], projection)
+    return this.renderOneWith(await this.registryWith(scope.tenant, stored.resourceType), scope, stored, projection)
+  }
+
+  private async renderOneWith(registry: SchemaRegistry, scope: RequestScope, stored: StoredResource, projection: Projection): Promise<ResourceResult> {
+    const [resource] = await this.render(registry, scope, stored.resourceType, [stored], projection)
     return { resource: resource!, version: stored.version, location: this.locationOf(scope, stored.resourceType, stored.id) }
   }
 
   locationOf(scope: RequestScope, resourceType: string, id: string): string {
-    return `${scope.baseUrl}${this.registry.getResourceType(resourceType)!.endpoint}/${encodeURIComponent(id)}`
+    return `${scope.baseUrl}${this.core.getResourceType(resourceType)!.endpoint}/${encodeURIComponent(id)}`
   }
 
-  private async render(scope: RequestScope, resourceType: string, stored: readonly StoredResource[], projection: Projection): Promise<ScimObject[]> {
+  private async render(registry: SchemaRegistry, scope: RequestScope, resourceType: string, stored: readonly StoredResource[], projection: Projection): Promise<ScimObject[]> {
     if (stored.length === 0) return []
     const ids = stored.map((s) => s.id)
-    const opts = { ...projection, registry: this.registry, resourceType }
+    const opts = { ...projection, registry, resourceType }
     const members = this.hasAttribute(resourceType, 'members') && isAttributeReturned('members', opts) ? await this.store.listMembers(scope.tenant, ids) : undefined
     const groups = this.hasAttribute(resourceType, 'groups') && isAttributeReturned('groups', opts) ? await this.store.listGroupsOf(scope.tenant, ids) : undefined
     return stored.map((s) => {
@@ -415,17 +498,9 @@ export class ProvisioningService {
     })
   }
 
-  private resolveSortBy(resourceType: string, query: ListQuery): ResolvedAttribute {
-    try {
-      return this.registry.resolve(resourceType, query.sortBy!)
-    } catch (e) {
-      if (isScimError(e)) throw invalidValue(`sortBy: ${e.detail}`)
-      throw e
-    }
-  }
-
+  /** Whether the core schema of `resourceType` has the attribute (members, active, password, groups). */
   hasAttribute(resourceType: string, name: string): boolean {
-    return this.registry.schemasOf(resourceType)[0]!.definition.attributes.some((a) => a.name === name)
+    return this.core.schemasOf(resourceType)[0]!.definition.attributes.some((a) => a.name === name)
   }
 
   /** Separates what the store keeps apart from the document: the password (hashed) and group members (rows). */
@@ -437,6 +512,123 @@ export class ProvisioningService {
       out.memberIds = [...new Set(members.map((m) => (m as { value: string }).value))]
     }
     return out
+  }
+
+  /** The input with the AuditHook of its create, when the scope is audited. */
+  private withCreateAudit(scope: RequestScope, input: NewResource): NewResource {
+    const extra = [...(input.passwordHash ? [PASSWORD_CHANGE] : []), ...(input.memberIds?.length ? [membersChangeOf([], [{ op: 'add', ids: input.memberIds }])!] : [])]
+    const option = this.auditOption(scope, 'create', input.resourceType, input.id, 201, () => extra)
+    return option.audit ? { ...input, audit: option.audit } : input
+  }
+
+  /**
+   * `{ audit }` for a store write when the scope is audited, else {}. The hook runs inside the write's
+   * transaction: `changes` are the attributes that differ between the stored versions (diffAttributes,
+   * secrets redacted), plus what the document does not hold (`extra`: the password, the member ids).
+   */
+  private auditOption(
+    scope: RequestScope,
+    operation: AuditOperation,
+    resourceType: string,
+    id: string,
+    status: number,
+    extra: () => readonly AttributeChange[],
+  ): { audit?: AuditHook } {
+    const context = scope.audit
+    if (!context) return {}
+    const audit: AuditHook = ({ before, after }) =>
+      buildAuditEvent(context, {
+        tenant: scope.tenant,
+        operation,
+        resource: { type: resourceType, id: after?.id ?? before?.id ?? id },
+        // The store calls the hook with before === after when the write changed nothing (a PATCH adding a
+        // member already there): the request is recorded, with no changes.
+        changes: before !== undefined && before === after ? [] : sortChanges([...diffAttributes(before?.data, after?.data), ...extra()]),
+        outcome: { status },
+        time: this.clock(),
+      })
+    return { audit }
+  }
+}
+
+/** The stored password is a hash outside the document: a change to it is recorded as this, never its value. */
+const PASSWORD_CHANGE: AttributeChange = { attribute: 'password', after: REDACTED, changed: true }
+
+/**
+ * A group's membership change as one AttributeChange named `members`: `before` lists the member ids
+ * removed, `after` the ids added, rather than two whole member lists (a group can have 100,000).
+ * With the current ids (`known`) the sets are exact; without them (adds and removes by id, which never
+ * load the list) they are the ids the request named. Undefined when nothing changed.
+ */
+function membersChangeOf(known: readonly string[] | undefined, steps: readonly MemberStep[]): AttributeChange | undefined {
+  const added = new Set<string>()
+  const removed = new Set<string>()
+  if (known) {
+    const initial = new Set(known)
+    const current = new Set(known)
+    for (const step of steps) {
+      if (step.op === 'replace') current.clear()
+      for (const id of step.ids) step.op === 'remove' ? current.delete(id) : current.add(id)
+    }
+    for (const id of current) if (!initial.has(id)) added.add(id)
+    for (const id of initial) if (!current.has(id)) removed.add(id)
+  } else {
+    for (const step of steps) {
+      for (const id of step.ids) {
+        if (step.op === 'remove') {
+          removed.add(id)
+          added.delete(id)
+        } else {
+          added.add(id)
+          removed.delete(id)
+        }
+      }
+    }
+  }
+  if (added.size === 0 && removed.size === 0) return undefined
+  return { attribute: 'members', ...(removed.size > 0 ? { before: [...removed].sort() } : {}), ...(added.size > 0 ? { after: [...added].sort() } : {}) }
+}
+
+/** diffAttributes' order: core attributes by name, then extension (URN) attributes. */
+function sortChanges(changes: AttributeChange[]): AttributeChange[] {
+  const rank = (c: AttributeChange) => (/^urn:/i.test(c.attribute) ? 1 : 0)
+  return changes.sort((a, b) => rank(a) - rank(b) || (a.attribute < b.attribute ? -1 : a.attribute > b.attribute ? 1 : 0))
+}
+
+/** The resource types a root search reads, each with the query's filter resolved for it. */
+function searchableTypes(registry: SchemaRegistry, query: ListQuery): SearchPart[] {
+  const parts: SearchPart[] = []
+  let lastError: unknown
+  for (const t of registry.listResourceTypes()) {
+    if (!query.filter) {
+      parts.push({ type: t.name })
+      continue
+    }
+    try {
+      parts.push({ type: t.name, filter: resolveFilter(query.filter, registry, t.name) })
+    } catch (e) {
+      if (!isScimError(e)) throw e
+      lastError = e
+    }
+  }
+  if (parts.length === 0) throw lastError ?? invalidFilter('The filter matches no resource type')
+  return parts
+}
+
+function rootWhere(registry: SchemaRegistry, part: SearchPart, query: ListQuery): ListWhere {
+  return {
+    ...(part.filter ? { filter: part.filter } : {}),
+    ...(query.sortBy ? { sortBy: resolveSortBy(registry, part.type, query) } : {}),
+    sortOrder: query.sortOrder,
+  }
+}
+
+function resolveSortBy(registry: SchemaRegistry, resourceType: string, query: ListQuery): ResolvedAttribute {
+  try {
+    return registry.resolve(resourceType, query.sortBy!)
+  } catch (e) {
+    if (isScimError(e)) throw invalidValue(`sortBy: ${e.detail}`)
+    throw e
   }
 }
 

@@ -26,6 +26,7 @@ export {
   renderSchema,
   renderAllResourceTypes,
   renderAllSchemas,
+  type AuthenticationScheme,
   type PaginationFeatures,
   type ServiceProviderFeatures,
 } from './discovery/render-discovery.js'

@@ -16,6 +16,8 @@ export interface IssuedToken {
 export interface TokenIdentity {
   readonly tokenId: string
   readonly tenant: string
+  /** The token's name, for the audit log's actor. */
+  readonly name: string
 }
 
 export interface TokenServiceOptions {
@@ -77,7 +79,7 @@ export class TokenService {
       this.lastTouched.set(record.id, now.getTime())
       await this.store.touchToken(record.id, now.toISOString())
     }
-    return { tokenId: record.id, tenant: record.tenant }
+    return { tokenId: record.id, tenant: record.tenant, name: record.name }
   }
 
   list(tenant: string): Promise<TokenRecord[]> {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { readConfig, type Config } from '../../src/config.js'
 import { startServer, type RunningRoster } from '../../src/server.js'
 import { DEFAULT_TENANT } from '../../src/store/ports.js'
+import type { TenantSettingsChange } from '../../src/tenants/tenant-service.js'
 
 export interface ScimResponse {
   readonly status: number
@@ -25,7 +26,23 @@ export interface TestServer {
    * null to send none). Objects are sent as JSON with application/scim+json unless content-type is given.
    */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string | null>): Promise<ScimResponse>
+  /** e.g. http://127.0.0.1:41234: for URLs outside the default SCIM base (/o/{org}/scim/v2, /oauth/token). */
+  readonly origin: string
+  /** Sends a request to `${origin}${path}`, with `token` unless headers.authorization is given (null: none). */
+  send(method: string, path: string, token: string | undefined, body?: unknown, headers?: Record<string, string | null>): Promise<ScimResponse>
+  /** Creates the organization `id` with a token of its own; requests go to its base URL, /o/{id}/scim/v2. */
+  org(id: string, settings?: TenantSettingsChange): Promise<TestOrg>
   close(): Promise<void>
+}
+
+/** An organization of a TestServer, with a token and its own SCIM base URL. */
+export interface TestOrg {
+  readonly id: string
+  /** e.g. http://127.0.0.1:41234/o/acme/scim/v2 */
+  readonly baseUrl: string
+  readonly token: string
+  /** As TestServer.request, at this organization's base URL with its token. */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string | null>): Promise<ScimResponse>
 }
 
 /** A real Roster listening on 127.0.0.1 with a random port and a fresh SQLite file in a temp dir. */
@@ -36,16 +53,17 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const roster = await startServer(config, sink)
   const issued = await roster.tokens.issue(DEFAULT_TENANT, 'test')
   const baseUrl = roster.baseUrl
-  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string | null> = {}): Promise<ScimResponse> => {
+  const origin = new URL(baseUrl).origin
+  const send = async (method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string | null> = {}): Promise<ScimResponse> => {
     const h: Record<string, string> = {}
-    if (headers.authorization === undefined) h.authorization = `Bearer ${issued.token}`
+    if (headers.authorization === undefined && token !== undefined) h.authorization = `Bearer ${token}`
     for (const [k, v] of Object.entries(headers)) if (v !== null) h[k.toLowerCase()] = v
     let payload: string | undefined
     if (body !== undefined) {
       payload = typeof body === 'string' ? body : JSON.stringify(body)
       if (!('content-type' in headers)) h['content-type'] = 'application/scim+json'
     }
-    const res = await fetch(`${baseUrl}${path}`, { method, headers: h, ...(payload !== undefined ? { body: payload } : {}) })
+    const res = await fetch(`${origin}${path}`, { method, headers: h, ...(payload !== undefined ? { body: payload } : {}) })
     const text = await res.text()
     let parsed: unknown
     if (text) {
@@ -57,12 +75,23 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     }
     return { status: res.status, headers: res.headers, body: parsed, text }
   }
+  const scimPath = new URL(baseUrl).pathname
+  const request = (method: string, path: string, body?: unknown, headers: Record<string, string | null> = {}) => send(method, `${scimPath}${path}`, issued.token, body, headers)
+  const org = async (id: string, settings?: TenantSettingsChange): Promise<TestOrg> => {
+    await roster.tenants.create({ id, name: `Organization ${id}`, ...(settings ? { settings } : {}) })
+    const { token } = await roster.tokens.issue(id, `test ${id}`)
+    const path = `/o/${id}/scim/v2`
+    return { id, baseUrl: `${origin}${path}`, token, request: (method, p, body, headers = {}) => send(method, `${path}${p}`, token, body, headers) }
+  }
   return {
     roster,
     baseUrl,
     token: issued.token,
     dataDir,
     request,
+    origin,
+    send,
+    org,
     async close() {
       await roster.close()
       rmSync(dataDir, { recursive: true, force: true })

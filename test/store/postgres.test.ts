@@ -8,6 +8,7 @@ import type { NewResource, Store } from '../../src/store/ports.js'
 import { MIGRATIONS_TABLE, POSTGRES_MIGRATIONS, migratePostgres } from '../../src/store/postgres/migrations.js'
 import { buildPostgresQuerySql, openPostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { TEST_PG_URL, TestSchemas, connectToSchema, postgresSkip } from '../postgres-harness.js'
+import { defineAdminStoreContract } from './admin-stores.contract.js'
 import { defineResourceStoreContract } from './resource-store.contract.js'
 
 const skip = await postgresSkip('PostgreSQL store tests')
@@ -20,6 +21,7 @@ afterEach(async (t) => {
 const openFresh = async () => openPostgresStore(TEST_PG_URL, { schema: await schemas.fresh() })
 
 defineResourceStoreContract('postgres', { skip, open: () => openFresh() })
+defineAdminStoreContract('postgres', { skip, open: () => openFresh() })
 
 const registry = SchemaRegistry.withCoreSchemas()
 const at = (seconds: number) => new Date(Date.UTC(2024, 0, 1) + seconds * 1000).toISOString()

@@ -28,7 +28,9 @@ export function registerBulkRoutes(app: FastifyInstance, options: BulkRouteOptio
     },
     handler: async (request, reply) => {
       const parsed = parseBulkRequest(request.body, { maxOperations })
-      const results = await bulk.execute(scopeOf(request, publicUrl), parsed)
+      const results = await bulk.execute(scopeOf(request, publicUrl), parsed, {
+        onAuditError: (err) => request.log.error({ err }, 'audit event of a failed bulk operation not recorded'),
+      })
       // RFC 7644 §3.7: 200 once the request was processed, whatever the outcome of each operation.
       return reply.code(200).type(SCIM_CONTENT_TYPE).send(renderBulkResponse(results))
     },

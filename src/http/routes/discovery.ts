@@ -16,19 +16,22 @@ import { scopeOf } from '../request-scope.js'
 import { SCIM_CONTENT_TYPE } from '../scim-error-handler.js'
 
 export interface DiscoveryRouteOptions {
-  readonly registry: SchemaRegistry
+  /** The organization's registry: its extension schemas and only the resource types it serves. */
+  readonly registryFor: (tenant: string) => Promise<SchemaRegistry>
   readonly features: ServiceProviderFeatures
   readonly publicUrl?: string
 }
 
 /**
  * RFC 7644 §4: ServiceProviderConfig, ResourceTypes and Schemas, rendered from the same registry and
- * feature flags the server runs on. §4 says a filter on these endpoints SHOULD get 403, so a client never
- * believes a filter was applied; other methods get 405.
+ * feature flags the server runs on: the organization's registry, so each organization discovers its own
+ * extension schemas and resource types. §4 says a filter on these endpoints SHOULD get 403, so a client
+ * never believes a filter was applied; other methods get 405.
  */
 export function registerDiscoveryRoutes(app: FastifyInstance, options: DiscoveryRouteOptions): void {
-  const { registry, features, publicUrl } = options
+  const { registryFor, features, publicUrl } = options
   const base = (request: FastifyRequest) => scopeOf(request, publicUrl).baseUrl
+  const registryOf = (request: FastifyRequest) => registryFor(scopeOf(request, publicUrl).tenant)
   const refuseFilter = (request: FastifyRequest) => {
     const q = request.query as Record<string, unknown>
     if (Object.keys(q ?? {}).some((k) => k.toLowerCase() === 'filter')) throw forbidden('Filtering is not supported on discovery endpoints (RFC 7644 §4)')
@@ -45,21 +48,21 @@ export function registerDiscoveryRoutes(app: FastifyInstance, options: Discovery
   })
   app.get('/ResourceTypes', async (request, reply) => {
     refuseFilter(request)
-    const all = renderAllResourceTypes(registry, base(request))
+    const all = renderAllResourceTypes(await registryOf(request), base(request))
     return send(reply, toListResponse(all, all.length, 1))
   })
   app.get<{ Params: { id: string } }>('/ResourceTypes/:id', async (request, reply) => {
-    const t = registry.getResourceType(request.params.id)
+    const t = (await registryOf(request)).getResourceType(request.params.id)
     if (!t) throw notFound(`Resource type ${request.params.id} not found`)
     return send(reply, renderResourceType(t, base(request)))
   })
   app.get('/Schemas', async (request, reply) => {
     refuseFilter(request)
-    const all = renderAllSchemas(registry, base(request))
+    const all = renderAllSchemas(await registryOf(request), base(request))
     return send(reply, toListResponse(all, all.length, 1))
   })
   app.get<{ Params: { id: string } }>('/Schemas/:id', async (request, reply) => {
-    const s = registry.getSchema(request.params.id)
+    const s = (await registryOf(request)).getSchema(request.params.id)
     if (!s) throw notFound(`Schema ${request.params.id} not found`)
     return send(reply, renderSchema(s, base(request)))
   })

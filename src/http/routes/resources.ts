@@ -24,14 +24,15 @@ const rejectMethod = (allowed: string) => async (request: FastifyRequest, reply:
 }
 
 /**
- * One generic set of handlers for every resource type in the registry (Users, Groups, custom types),
- * RFC 7644 §3.3–§3.6.
+ * One generic set of handlers for every core resource type (Users, Groups), RFC 7644 §3.3–§3.6, registered
+ * once for every organization: an organization that does not serve a type answers 404 (the service checks
+ * its registry), and its extension schemas apply through that same registry.
  */
 export function registerResourceRoutes(app: FastifyInstance, options: ResourceRouteOptions): void {
   const { provisioning, maxResults, publicUrl } = options
   const listOptions = { maxResults }
 
-  for (const type of provisioning.registry.listResourceTypes()) {
+  for (const type of provisioning.core.listResourceTypes()) {
     const base = type.endpoint
     const name = type.name
 
@@ -65,11 +66,12 @@ export function registerResourceRoutes(app: FastifyInstance, options: ResourceRo
 
     app.patch<{ Params: IdParams }>(`${base}/:id`, async (request, reply) => {
       const scope = scopeOf(request, publicUrl)
-      const stored = await provisioning.patch(scope, name, request.params.id, request.body, preconditionsOf(request))
       // RFC 7644 §3.5.2 allows 204 instead of the resource. For a type with members (Groups) we answer 204
       // unless the client asked for attributes, so a member change on a huge group never serialises it;
       // Entra ID and Okta both document 204 for group PATCH.
-      if (provisioning.hasAttribute(name, 'members') && !hasProjection(request)) {
+      const noContent = provisioning.hasAttribute(name, 'members') && !hasProjection(request)
+      const stored = await provisioning.patch(scope, name, request.params.id, request.body, preconditionsOf(request), noContent ? 204 : 200)
+      if (noContent) {
         return reply.code(204).header('etag', etagOf(stored.version)).send()
       }
       return sendResource(reply, 200, await provisioning.renderOne(scope, stored, projectionOf(request)))

@@ -13,6 +13,27 @@ export interface ServiceProviderFeatures {
   /** RFC 9865 §4: which pagination methods the list endpoints take, and their page sizes. */
   readonly pagination: PaginationFeatures
   readonly documentationUri?: string
+  /** RFC 7643 §5 authenticationSchemes; when absent, one oauthbearertoken scheme for administrator-made tokens. */
+  readonly authenticationSchemes?: readonly AuthenticationScheme[]
+}
+
+/** One RFC 7643 §5 authenticationSchemes entry. */
+export interface AuthenticationScheme {
+  /** RFC 7643 §5: "oauth", "oauth2", "oauthbearertoken", "httpbasic" or "httpdigest". */
+  readonly type: string
+  readonly name: string
+  readonly description: string
+  readonly specUri?: string
+  readonly documentationUri?: string
+  readonly primary?: boolean
+}
+
+const ADMINISTRATOR_TOKEN: AuthenticationScheme = {
+  type: 'oauthbearertoken',
+  name: 'OAuth Bearer Token',
+  description: 'Authentication with a bearer token (RFC 6750) that an administrator generates',
+  specUri: 'https://www.rfc-editor.org/info/rfc6750',
+  primary: true,
 }
 
 /** The ServiceProviderConfig `pagination` object (RFC 9865 §4); optional members are left out when absent. */
@@ -41,15 +62,7 @@ export function renderServiceProviderConfig(features: ServiceProviderFeatures, b
     sort: { supported: features.sort },
     etag: { supported: features.etag },
     pagination: { ...features.pagination },
-    authenticationSchemes: [
-      {
-        type: 'oauthbearertoken',
-        name: 'OAuth Bearer Token',
-        description: 'Authentication with a bearer token (RFC 6750) that an administrator generates',
-        specUri: 'https://www.rfc-editor.org/info/rfc6750',
-        primary: true,
-      },
-    ],
+    authenticationSchemes: (features.authenticationSchemes ?? [ADMINISTRATOR_TOKEN]).map((s) => ({ ...s })),
     meta: { resourceType: 'ServiceProviderConfig', location: `${baseUrl}/ServiceProviderConfig` },
   }
 }

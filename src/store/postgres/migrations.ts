@@ -82,6 +82,106 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX tokens_tenant ON tokens (tenant_id, created_at);
   `,
+  // 2: organizations, the audit log, admins and their sessions and API keys, OAuth clients, signing keys
+  // (as SQLite's migration 2). Constraints are named: the adapter tells a taken email from a taken id by name.
+  `
+  CREATE TABLE tenants (
+    id         text COLLATE "C" NOT NULL,
+    name       text COLLATE "C" NOT NULL,
+    created_at text COLLATE "C" NOT NULL,
+    settings   jsonb NOT NULL,
+    CONSTRAINT tenants_pkey PRIMARY KEY (id)
+  );
+  -- The settings are DEFAULT_TENANT_SETTINGS of src/store/ports.ts at this version.
+  INSERT INTO tenants (id, name, created_at, settings) VALUES (
+    'default', 'Default', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    '{"deletePolicy":"delete","resourceTypes":["User","Group"],"extensionSchemas":[],"auditReads":"off","auditReadSampleRate":0,"auditRetentionDays":90,"scimRateLimitPerMinute":6000}'
+  );
+
+  -- One row per event: copies of the fields queries filter or order on, and the event as jsonb. Times
+  -- are ISO 8601 UTC text (toISOString), so text order under COLLATE "C" is time order.
+  CREATE TABLE audit_events (
+    id            text COLLATE "C" NOT NULL,
+    tenant_id     text COLLATE "C" NOT NULL,
+    time          text COLLATE "C" NOT NULL,
+    actor_id      text COLLATE "C",
+    operation     text COLLATE "C" NOT NULL,
+    resource_type text COLLATE "C",
+    resource_id   text COLLATE "C",
+    status        integer NOT NULL,
+    event         jsonb NOT NULL,
+    CONSTRAINT audit_events_pkey PRIMARY KEY (id)
+  );
+  CREATE INDEX audit_events_time ON audit_events (tenant_id, time DESC, id DESC);
+  CREATE INDEX audit_events_resource ON audit_events (tenant_id, resource_type, resource_id, time DESC, id DESC);
+  CREATE INDEX audit_events_actor ON audit_events (tenant_id, actor_id, time DESC, id DESC);
+
+  -- email is stored lower-cased by the adapter (JavaScript's toLowerCase), so the unique index is case-insensitive.
+  CREATE TABLE admins (
+    id            text COLLATE "C" NOT NULL,
+    email         text COLLATE "C" NOT NULL,
+    name          text COLLATE "C",
+    role          text COLLATE "C" NOT NULL,
+    tenant_id     text COLLATE "C",
+    password_hash text COLLATE "C" NOT NULL,
+    created_at    text COLLATE "C" NOT NULL,
+    disabled_at   text COLLATE "C",
+    CONSTRAINT admins_pkey PRIMARY KEY (id),
+    CONSTRAINT admins_email_key UNIQUE (email)
+  );
+
+  CREATE TABLE admin_sessions (
+    id_hash             text COLLATE "C" NOT NULL,
+    admin_id            text COLLATE "C" NOT NULL,
+    created_at          text COLLATE "C" NOT NULL,
+    last_seen_at        text COLLATE "C" NOT NULL,
+    expires_at          text COLLATE "C" NOT NULL,
+    absolute_expires_at text COLLATE "C" NOT NULL,
+    ip                  text COLLATE "C",
+    user_agent          text COLLATE "C",
+    CONSTRAINT admin_sessions_pkey PRIMARY KEY (id_hash)
+  );
+  CREATE INDEX admin_sessions_admin ON admin_sessions (admin_id);
+
+  CREATE TABLE admin_api_keys (
+    id           text COLLATE "C" NOT NULL,
+    name         text COLLATE "C" NOT NULL,
+    role         text COLLATE "C" NOT NULL,
+    prefix       text COLLATE "C" NOT NULL,
+    hash         text COLLATE "C" NOT NULL,
+    created_by   text COLLATE "C" NOT NULL,
+    created_at   text COLLATE "C" NOT NULL,
+    last_used_at text COLLATE "C",
+    expires_at   text COLLATE "C",
+    revoked_at   text COLLATE "C",
+    CONSTRAINT admin_api_keys_pkey PRIMARY KEY (id)
+  );
+
+  -- Client ids are unique across tenants: the token endpoint finds a client by id alone.
+  CREATE TABLE oauth_clients (
+    id           text COLLATE "C" NOT NULL,
+    tenant_id    text COLLATE "C" NOT NULL,
+    name         text COLLATE "C" NOT NULL,
+    secret_hash  text COLLATE "C" NOT NULL,
+    scopes       jsonb NOT NULL,
+    created_at   text COLLATE "C" NOT NULL,
+    last_used_at text COLLATE "C",
+    revoked_at   text COLLATE "C",
+    CONSTRAINT oauth_clients_pkey PRIMARY KEY (id)
+  );
+  CREATE INDEX oauth_clients_tenant ON oauth_clients (tenant_id, created_at);
+
+  -- One table for the installation: the tenant is a claim inside each token.
+  CREATE TABLE signing_keys (
+    kid         text COLLATE "C" NOT NULL,
+    algorithm   text COLLATE "C" NOT NULL,
+    private_jwk jsonb NOT NULL,
+    public_jwk  jsonb NOT NULL,
+    created_at  text COLLATE "C" NOT NULL,
+    retired_at  text COLLATE "C",
+    CONSTRAINT signing_keys_pkey PRIMARY KEY (kid)
+  );
+  `,
 ]
 
 /**

@@ -2,7 +2,9 @@ import { isDeepStrictEqual } from 'node:util'
 import { DatabaseError, Pool, type PoolClient, type QueryResultRow } from 'pg'
 import { invalidFilter, invalidValue, isScimError, notFound, preconditionFailed, uniqueness, type MemberStep, type ScimError, type ScimObject } from '../../scim/index.js'
 import type {
+  AuditHook,
   CurrentResource,
+  DeleteOptions,
   GroupRef,
   MemberRef,
   NewResource,
@@ -17,10 +19,20 @@ import type {
   TokenStore,
   UpdateOptions,
 } from '../ports.js'
+import { auditEventOf } from '../sql/audit-events.js'
 import { compileFilter } from '../sql/compile-filter.js'
 import { compileKeysetAfter, compileKeysetOrder } from '../sql/keyset.js'
 import { postgresDialect } from '../sql/sql-dialect.js'
 import { assertSchemaName, migratePostgres } from './migrations.js'
+import {
+  PostgresAdminApiKeyStore,
+  PostgresAdminSessionStore,
+  PostgresAdminStore,
+  PostgresOAuthClientStore,
+  PostgresSigningKeyStore,
+  PostgresTenantStore,
+} from './postgres-admin-stores.js'
+import { PostgresAuditStore, insertAuditEventWith } from './postgres-audit-store.js'
 
 export interface PostgresStoreOptions {
   /** Connections this instance keeps at most (node-postgres Pool `max`); default 10. */
@@ -64,6 +76,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   return {
     resources: new PostgresResourceStore(pool),
     tokens: new PostgresTokenStore(pool),
+    tenants: new PostgresTenantStore(pool),
+    audit: new PostgresAuditStore(pool),
+    admins: new PostgresAdminStore(pool),
+    oauthClients: new PostgresOAuthClientStore(pool),
+    signingKeys: new PostgresSigningKeyStore(pool),
+    adminSessions: new PostgresAdminSessionStore(pool),
+    adminApiKeys: new PostgresAdminApiKeyStore(pool),
     close: () => (closing ??= pool.end()),
   }
 }
@@ -205,12 +224,17 @@ class PostgresResourceStore implements ResourceStore {
 
   async create(tenant: string, input: NewResource): Promise<StoredResource> {
     const memberIds = input.memberIds ?? []
-    if (memberIds.length === 0) {
+    const created = createdFrom(input)
+    if (memberIds.length === 0 && !input.audit) {
+      // One statement, its own transaction: no BEGIN/COMMIT round trips.
       await withConstraintErrors(() => this.insertNow(this.pool, tenant, input), input.data)
     } else {
-      await this.transaction((c) => withConstraintErrors(() => this.insertNow(c, tenant, input), input.data))
+      await this.transaction(async (c) => {
+        await withConstraintErrors(() => this.insertNow(c, tenant, input), input.data)
+        await writeAuditEvent(c, tenant, input.audit, { after: created })
+      })
     }
-    return createdFrom(input)
+    return created
   }
 
   async createMany(tenant: string, inputs: readonly NewResource[]): Promise<(StoredResource | ScimError)[]> {
@@ -222,13 +246,18 @@ class PostgresResourceStore implements ResourceStore {
         try {
           await withConstraintErrors(() => this.insertNow(c, tenant, input), input.data)
           await c.query('RELEASE SAVEPOINT create_one')
-          results.push(createdFrom(input))
         } catch (e) {
           if (!isScimError(e)) throw e
           await c.query('ROLLBACK TO SAVEPOINT create_one')
           await c.query('RELEASE SAVEPOINT create_one')
           results.push(e)
+          continue
         }
+        // Outside the savepoint's catch: whatever the hook throws, even a ScimError, rolls back the whole
+        // call (ports.ts createMany).
+        const created = createdFrom(input)
+        await writeAuditEvent(c, tenant, input.audit, { after: created })
+        results.push(created)
       }
       return results
     })
@@ -266,7 +295,11 @@ class PostgresResourceStore implements ResourceStore {
       const hash = change.passwordHash === undefined ? row.password_hash : change.passwordHash
       const hashChanged = hash !== row.password_hash
       const membersChanged = change.memberSteps ? await this.applyMemberSteps(c, tenant, id, change.memberSteps) : false
-      if (!dataChanged && !hashChanged && !membersChanged) return stored
+      if (!dataChanged && !hashChanged && !membersChanged) {
+        // Nothing written; the hook still sees the request, with before === after (ports.ts AuditHook).
+        await writeAuditEvent(c, tenant, options.audit, { before: current, after: current })
+        return stored
+      }
       if (dataChanged || hashChanged) {
         const indexed = indexedValues(data)
         await withConstraintErrors(
@@ -286,11 +319,16 @@ class PostgresResourceStore implements ResourceStore {
       } else {
         await c.query(`UPDATE resources SET version = version + 1, last_modified = $1 WHERE tenant_id = $2 AND id = $3`, [options.now, tenant, id])
       }
-      return { ...stored, data: dataChanged ? data : stored.data, version: row.version + 1, lastModified: options.now }
+      const updated: StoredResource = { ...stored, data: dataChanged ? data : stored.data, version: row.version + 1, lastModified: options.now }
+      if (options.audit) {
+        const members = options.withMembers ? { members: membersChanged ? ((await this.membersOf(c, tenant, [id])).get(id) ?? []) : (current.members ?? []) } : {}
+        await writeAuditEvent(c, tenant, options.audit, { before: current, after: { ...updated, ...members } })
+      }
+      return updated
     })
   }
 
-  async delete(tenant: string, resourceType: string, id: string, options: { ifMatch?: number } = {}): Promise<void> {
+  async delete(tenant: string, resourceType: string, id: string, options: DeleteOptions = {}): Promise<void> {
     await this.transaction(async (c) => {
       // Groups first, then the member: the order update() takes them in (the group's row, then the
       // member's through the foreign key check of an added membership), so a PUT of a group racing the
@@ -299,7 +337,7 @@ class PostgresResourceStore implements ResourceStore {
         `SELECT 1 FROM resources WHERE tenant_id = $1 AND id IN (SELECT group_id FROM group_members WHERE tenant_id = $1 AND member_id = $2) ORDER BY id FOR NO KEY UPDATE`,
         [tenant, id],
       )
-      await this.loadForWrite(c, tenant, resourceType, id, options.ifMatch, 'FOR UPDATE')
+      const row = await this.loadForWrite(c, tenant, resourceType, id, options.ifMatch, 'FOR UPDATE')
       // A group that loses a member on delete has a new representation, so its ETag must change too.
       await c.query(`UPDATE resources SET version = version + 1 WHERE tenant_id = $1 AND id IN (SELECT group_id FROM group_members WHERE tenant_id = $1 AND member_id = $2)`, [
         tenant,
@@ -307,6 +345,7 @@ class PostgresResourceStore implements ResourceStore {
       ])
       // resource_emails and group_members rows (as group and as member) go by ON DELETE CASCADE.
       await c.query(`DELETE FROM resources WHERE tenant_id = $1 AND id = $2`, [tenant, id])
+      await writeAuditEvent(c, tenant, options.audit, { before: toStored(row) })
     })
   }
 
@@ -512,6 +551,12 @@ class PostgresResourceStore implements ResourceStore {
     }
     return types
   }
+}
+
+/** Inserts the event `hook` builds for a change, if any, through the change's transaction. */
+async function writeAuditEvent(c: Client, tenant: string, hook: AuditHook | undefined, change: { before?: CurrentResource; after?: CurrentResource }): Promise<void> {
+  const event = auditEventOf(hook, tenant, change)
+  if (event) await insertAuditEventWith(c, event)
 }
 
 /**

@@ -71,6 +71,103 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX tokens_tenant ON tokens (tenant_id, created_at);
   `,
+  // 2: organizations, the audit log, admins and their sessions and API keys, OAuth clients, signing keys.
+  `
+  CREATE TABLE tenants (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    settings   TEXT NOT NULL CHECK (json_valid(settings))
+  );
+  -- Every database has the organization that single-organization installations (and the SCIM routes
+  -- without /o/{org}) use. The settings are DEFAULT_TENANT_SETTINGS of src/store/ports.ts at this version.
+  INSERT INTO tenants (id, name, created_at, settings) VALUES (
+    'default', 'Default', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+    '{"deletePolicy":"delete","resourceTypes":["User","Group"],"extensionSchemas":[],"auditReads":"off","auditReadSampleRate":0,"auditRetentionDays":90,"scimRateLimitPerMinute":6000}'
+  );
+
+  -- One row per event. The columns are copies of event fields that queries filter or order on; the
+  -- event itself is the JSON. Times are ISO 8601 UTC text (toISOString), so text order is time order.
+  -- rowid stays (no WITHOUT ROWID): pruneAuditEvents deletes by rowid in small batches.
+  CREATE TABLE audit_events (
+    id            TEXT PRIMARY KEY,
+    tenant_id     TEXT NOT NULL,
+    time          TEXT NOT NULL,
+    actor_id      TEXT,
+    operation     TEXT NOT NULL,
+    resource_type TEXT,
+    resource_id   TEXT,
+    status        INTEGER NOT NULL,
+    event         TEXT NOT NULL CHECK (json_valid(event))
+  );
+  -- Newest first within a tenant, the keyset (time, id) of every page, and the time range of a prune.
+  CREATE INDEX audit_events_time ON audit_events (tenant_id, time DESC, id DESC);
+  -- The history of one resource (or of a resource type), and what one actor did; id last, so that
+  -- these searches deliver rows in the page order too.
+  CREATE INDEX audit_events_resource ON audit_events (tenant_id, resource_type, resource_id, time DESC, id DESC);
+  CREATE INDEX audit_events_actor ON audit_events (tenant_id, actor_id, time DESC, id DESC);
+
+  -- email is stored lower-cased by the adapter (JavaScript's toLowerCase), so the unique index is case-insensitive.
+  CREATE TABLE admins (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL,
+    name          TEXT,
+    role          TEXT NOT NULL,
+    tenant_id     TEXT,
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    disabled_at   TEXT
+  );
+  CREATE UNIQUE INDEX admins_email ON admins (email);
+
+  CREATE TABLE admin_sessions (
+    id_hash             TEXT PRIMARY KEY,
+    admin_id            TEXT NOT NULL,
+    created_at          TEXT NOT NULL,
+    last_seen_at        TEXT NOT NULL,
+    expires_at          TEXT NOT NULL,
+    absolute_expires_at TEXT NOT NULL,
+    ip                  TEXT,
+    user_agent          TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX admin_sessions_admin ON admin_sessions (admin_id);
+
+  CREATE TABLE admin_api_keys (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT,
+    expires_at   TEXT,
+    revoked_at   TEXT
+  );
+
+  -- Client ids are unique across tenants: the token endpoint finds a client by id alone.
+  CREATE TABLE oauth_clients (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    secret_hash  TEXT NOT NULL,
+    scopes       TEXT NOT NULL CHECK (json_valid(scopes)),
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at   TEXT
+  );
+  CREATE INDEX oauth_clients_tenant ON oauth_clients (tenant_id, created_at);
+
+  -- One table for the installation: the tenant is a claim inside each token.
+  CREATE TABLE signing_keys (
+    kid         TEXT PRIMARY KEY,
+    algorithm   TEXT NOT NULL,
+    private_jwk TEXT NOT NULL CHECK (json_valid(private_jwk)),
+    public_jwk  TEXT NOT NULL CHECK (json_valid(public_jwk)),
+    created_at  TEXT NOT NULL,
+    retired_at  TEXT
+  );
+  `,
 ]
 
 /**

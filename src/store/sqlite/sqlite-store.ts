@@ -1,7 +1,10 @@
 import Database, { type Statement } from 'better-sqlite3'
 import { invalidValue, isScimError, notFound, preconditionFailed, uniqueness, type MemberStep, type ScimError, type ScimObject } from '../../scim/index.js'
 import type {
+  AuditEvent,
+  AuditHook,
   CurrentResource,
+  DeleteOptions,
   GroupRef,
   MemberRef,
   NewResource,
@@ -16,10 +19,20 @@ import type {
   TokenStore,
   UpdateOptions,
 } from '../ports.js'
+import { auditEventOf } from '../sql/audit-events.js'
 import { compileFilter } from '../sql/compile-filter.js'
 import { compileKeysetAfter, compileKeysetOrder } from '../sql/keyset.js'
 import { sqliteDialect } from '../sql/sql-dialect.js'
 import { migrateSqlite } from './migrations.js'
+import {
+  SqliteAdminApiKeyStore,
+  SqliteAdminSessionStore,
+  SqliteAdminStore,
+  SqliteOAuthClientStore,
+  SqliteSigningKeyStore,
+  SqliteTenantStore,
+} from './sqlite-admin-stores.js'
+import { SqliteAuditStore, prepareAuditEventInsert } from './sqlite-audit-store.js'
 
 export interface SqliteStoreOptions {
   /**
@@ -48,11 +61,19 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db.close()
     throw e
   }
-  const resources = new SqliteResourceStore(db)
+  const insertAuditEvent = prepareAuditEventInsert(db)
+  const resources = new SqliteResourceStore(db, insertAuditEvent)
   const tokens = new SqliteTokenStore(db)
   return {
     resources,
     tokens,
+    tenants: new SqliteTenantStore(db),
+    audit: new SqliteAuditStore(db, insertAuditEvent),
+    admins: new SqliteAdminStore(db),
+    oauthClients: new SqliteOAuthClientStore(db),
+    signingKeys: new SqliteSigningKeyStore(db),
+    adminSessions: new SqliteAdminSessionStore(db),
+    adminApiKeys: new SqliteAdminApiKeyStore(db),
     close: async () => {
       if (db.open) db.close()
     },
@@ -167,7 +188,11 @@ class SqliteResourceStore implements ResourceStore {
   private readonly s
   private readonly tx
 
-  constructor(private readonly db: Database.Database) {
+  /** `insertAuditEvent` writes the event an AuditHook returns, inside the write's transaction. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly insertAuditEvent: (event: AuditEvent) => void,
+  ) {
     const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql)
     this.s = {
       insert: p(
@@ -221,7 +246,7 @@ class SqliteResourceStore implements ResourceStore {
     // Transaction wrappers are made once: making one per call costs more than the read it wraps
     // (measured 25 µs against 12 µs for get). Writes run them .immediate().
     this.tx = {
-      create: db.transaction(this.insertNow.bind(this)),
+      create: db.transaction(this.createNow.bind(this)),
       createMany: db.transaction(this.insertEachNow.bind(this)),
       get: db.transaction((tenant: string, resourceType: string, id: string) => this.s.select.get(tenant, resourceType, id)),
       update: db.transaction(this.updateNow.bind(this)),
@@ -235,8 +260,7 @@ class SqliteResourceStore implements ResourceStore {
 
   async create(tenant: string, input: NewResource): Promise<StoredResource> {
     const text = JSON.stringify(input.data)
-    withConstraintErrors(() => this.tx.create.immediate(tenant, input, text), input.data)
-    return createdFrom(input, text)
+    return withConstraintErrors(() => this.tx.create.immediate(tenant, input, text), input.data)
   }
 
   async createMany(tenant: string, inputs: readonly NewResource[]): Promise<(StoredResource | ScimError)[]> {
@@ -261,8 +285,8 @@ class SqliteResourceStore implements ResourceStore {
     return withConstraintErrors(() => this.tx.update.immediate(tenant, resourceType, id, mutate, options, attempt), () => attempt.data)
   }
 
-  async delete(tenant: string, resourceType: string, id: string, options: { ifMatch?: number } = {}): Promise<void> {
-    this.tx.delete.immediate(tenant, resourceType, id, options.ifMatch)
+  async delete(tenant: string, resourceType: string, id: string, options: DeleteOptions = {}): Promise<void> {
+    this.tx.delete.immediate(tenant, resourceType, id, options.ifMatch, options.audit)
   }
 
   async query(tenant: string, resourceType: string, query: StoreQuery): Promise<QueryResult> {
@@ -289,6 +313,20 @@ class SqliteResourceStore implements ResourceStore {
 
   async getPasswordHash(tenant: string, resourceType: string, id: string): Promise<string | undefined> {
     return this.tx.passwordHash(tenant, resourceType, id)?.password_hash ?? undefined
+  }
+
+  /** create's transaction: the resource, then its audit event. */
+  private createNow(tenant: string, input: NewResource, text: string): StoredResource {
+    this.insertNow(tenant, input, text)
+    const created = createdFrom(input, text)
+    this.writeAuditEvent(tenant, input.audit, { after: created })
+    return created
+  }
+
+  /** Inserts the event `hook` builds for a change, if any. Runs inside the change's transaction. */
+  private writeAuditEvent(tenant: string, hook: AuditHook | undefined, change: { before?: CurrentResource; after?: CurrentResource }): void {
+    const event = auditEventOf(hook, tenant, change)
+    if (event) this.insertAuditEvent(event)
   }
 
   /**
@@ -322,18 +360,21 @@ class SqliteResourceStore implements ResourceStore {
    * createMany's transaction: each input is written as create writes it, and one that is refused (a
    * ScimError) leaves nothing behind (see insertNow) while the others go on. Members are checked against
    * the rows written so far, earlier inputs included. Any other error (an I/O error, a bug) rolls back the
-   * whole batch and rejects.
+   * whole batch and rejects. The audit hook runs outside the refusal's catch: whatever it throws, even a
+   * ScimError, rolls back the whole batch (ports.ts createMany).
    */
   private insertEachNow(tenant: string, inputs: readonly NewResource[], texts: readonly string[]): (StoredResource | ScimError)[] {
     return inputs.map((input, k) => {
       const text = texts[k]!
       try {
         withConstraintErrors(() => this.insertNow(tenant, input, text), input.data)
-        return createdFrom(input, text)
       } catch (e) {
         if (isScimError(e)) return e
         throw e
       }
+      const created = createdFrom(input, text)
+      this.writeAuditEvent(tenant, input.audit, { after: created })
+      return created
     })
   }
 
@@ -356,7 +397,11 @@ class SqliteResourceStore implements ResourceStore {
     const hash = change.passwordHash === undefined ? row.password_hash : change.passwordHash
     const hashChanged = hash !== row.password_hash
     const membersChanged = change.memberSteps ? this.applyMemberSteps(tenant, id, change.memberSteps) : false
-    if (!dataChanged && !hashChanged && !membersChanged) return stored
+    if (!dataChanged && !hashChanged && !membersChanged) {
+      // Nothing written; the hook still sees the request, with before === after (ports.ts AuditHook).
+      this.writeAuditEvent(tenant, options.audit, { before: current, after: current })
+      return stored
+    }
     if (dataChanged || hashChanged) {
       attempt.data = change.data
       const indexed = indexedValues(change.data)
@@ -365,14 +410,20 @@ class SqliteResourceStore implements ResourceStore {
     } else {
       this.s.touch.run(options.now, tenant, id)
     }
-    return { ...stored, data: dataChanged ? (JSON.parse(text) as ScimObject) : stored.data, version: row.version + 1, lastModified: options.now }
+    const updated: StoredResource = { ...stored, data: dataChanged ? (JSON.parse(text) as ScimObject) : stored.data, version: row.version + 1, lastModified: options.now }
+    if (options.audit) {
+      const members = options.withMembers ? { members: membersChanged ? (this.membersOf(tenant, [id]).get(id) ?? []) : (current.members ?? []) } : {}
+      this.writeAuditEvent(tenant, options.audit, { before: current, after: { ...updated, ...members } })
+    }
+    return updated
   }
 
-  private deleteNow(tenant: string, resourceType: string, id: string, ifMatch: number | undefined): void {
-    this.loadForWrite(tenant, resourceType, id, ifMatch)
+  private deleteNow(tenant: string, resourceType: string, id: string, ifMatch: number | undefined, audit: AuditHook | undefined): void {
+    const row = this.loadForWrite(tenant, resourceType, id, ifMatch)
     this.s.bumpGroupsOf.run(tenant, tenant, id)
     // resource_emails and group_members rows (as group and as member) go by ON DELETE CASCADE.
     this.s.delete.run(tenant, id)
+    this.writeAuditEvent(tenant, audit, { before: toStored(row) })
   }
 
   /**
