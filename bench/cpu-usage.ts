@@ -94,3 +94,34 @@ export async function waitForQuiet(maxSeconds: number, thresholdPercent = 15, qu
   }
   return { seconds: (performance.now() - started) / 1000, quiet: false }
 }
+
+/** CPU ticks (user + system) a process has used so far, or undefined when it is gone. */
+function processTicks(pid: number): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    return Number(rest[11]) + Number(rest[12])
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Waits until a process stops working (under 5% of a core over half a second), at most `maxSeconds`.
+ * When the client stops, the server may still hold requests it accepted (a Bulk request is seconds of
+ * work): the next operation must not start on that backlog.
+ */
+export async function waitForIdleProcess(pid: number, maxSeconds = 120): Promise<number> {
+  const started = performance.now()
+  const hz = 100 // USER_HZ: the unit of /proc/<pid>/stat times on Linux
+  let before = processTicks(pid)
+  while (before !== undefined && (performance.now() - started) / 1000 < maxSeconds) {
+    await new Promise((r) => setTimeout(r, 500))
+    const after = processTicks(pid)
+    if (after === undefined) break
+    const percent = ((after - before) / hz / 0.5) * 100
+    before = after
+    if (percent < 5) break
+  }
+  return (performance.now() - started) / 1000
+}

@@ -21,6 +21,7 @@ import type {
 } from '../ports.js'
 import { auditEventOf } from '../sql/audit-events.js'
 import { compileFilter } from '../sql/compile-filter.js'
+import { TOKEN_COLUMNS, indexedValuesOf, toToken, type TokenRow } from '../sql/resource-rows.js'
 import { compileKeysetAfter, compileKeysetOrder } from '../sql/keyset.js'
 import { postgresDialect } from '../sql/sql-dialect.js'
 import { assertSchemaName, migratePostgres } from './migrations.js'
@@ -182,24 +183,6 @@ const createdFrom = (input: NewResource): StoredResource => ({
   lastModified: input.now,
 })
 
-/** The indexed copies of attributes kept in their own columns and in resource_emails (as SQLite's). */
-function indexedValues(data: ScimObject) {
-  const text = (v: unknown) => (typeof v === 'string' ? v : null)
-  const emails = new Set<string>()
-  if (Array.isArray(data.emails)) {
-    for (const e of data.emails) {
-      const value = typeof e === 'object' && e !== null ? (e as { value?: unknown }).value : undefined
-      if (typeof value === 'string') emails.add(value.toLowerCase())
-    }
-  }
-  return {
-    userNameCi: text(data.userName)?.toLowerCase() ?? null,
-    externalId: text(data.externalId),
-    displayNameCi: text(data.displayName)?.toLowerCase() ?? null,
-    emails: [...emails],
-  }
-}
-
 /** Writes the resource row and its emails in one statement (the CTE's INSERT runs exactly once). */
 const INSERT_RESOURCE = `
   WITH inserted AS (
@@ -301,7 +284,7 @@ class PostgresResourceStore implements ResourceStore {
         return stored
       }
       if (dataChanged || hashChanged) {
-        const indexed = indexedValues(data)
+        const indexed = indexedValuesOf(data)
         await withConstraintErrors(
           () =>
             c.query(
@@ -311,7 +294,7 @@ class PostgresResourceStore implements ResourceStore {
             ),
           data,
         )
-        const before = indexedValues(stored.data).emails
+        const before = indexedValuesOf(stored.data).emails
         if (dataChanged && !isDeepStrictEqual(new Set(before), new Set(indexed.emails))) {
           await c.query(`DELETE FROM resource_emails WHERE tenant_id = $1 AND resource_id = $2`, [tenant, id])
           await c.query(`INSERT INTO resource_emails (tenant_id, resource_id, value_ci) SELECT $1, $2, unnest($3::text[])`, [tenant, id, indexed.emails])
@@ -440,7 +423,7 @@ class PostgresResourceStore implements ResourceStore {
   }
 
   private async insertNow(c: Client, tenant: string, input: NewResource): Promise<void> {
-    const indexed = indexedValues(input.data)
+    const indexed = indexedValuesOf(input.data)
     await c.query(INSERT_RESOURCE, [
       tenant,
       input.resourceType,
@@ -601,32 +584,6 @@ function translateDriverError(e: unknown): unknown {
 }
 
 const NUL_CODES = new Set(['22P05', '22021'])
-
-interface TokenRow {
-  readonly id: string
-  readonly tenant_id: string
-  readonly name: string
-  readonly prefix: string
-  readonly hash: string
-  readonly created_at: string
-  readonly last_used_at: string | null
-  readonly expires_at: string | null
-  readonly revoked_at: string | null
-}
-
-const toToken = (row: TokenRow): TokenRecord => ({
-  id: row.id,
-  tenant: row.tenant_id,
-  name: row.name,
-  prefix: row.prefix,
-  hash: row.hash,
-  createdAt: row.created_at,
-  ...(row.last_used_at !== null ? { lastUsedAt: row.last_used_at } : {}),
-  ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
-  ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-})
-
-const TOKEN_COLUMNS = 'id, tenant_id, name, prefix, hash, created_at, last_used_at, expires_at, revoked_at'
 
 class PostgresTokenStore implements TokenStore {
   constructor(private readonly pool: Pool) {}

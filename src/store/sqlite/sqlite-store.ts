@@ -21,6 +21,7 @@ import type {
 } from '../ports.js'
 import { auditEventOf } from '../sql/audit-events.js'
 import { compileFilter } from '../sql/compile-filter.js'
+import { TOKEN_COLUMNS, indexedValuesOf, toToken, type TokenRow } from '../sql/resource-rows.js'
 import { compileKeysetAfter, compileKeysetOrder } from '../sql/keyset.js'
 import { sqliteDialect } from '../sql/sql-dialect.js'
 import { migrateSqlite } from './migrations.js'
@@ -162,24 +163,6 @@ const toStored = (row: ResourceRow): StoredResource => ({
   created: row.created,
   lastModified: row.last_modified,
 })
-
-/** The indexed copies of attributes kept in their own columns and in resource_emails. */
-function indexedValues(data: ScimObject) {
-  const text = (v: unknown) => (typeof v === 'string' ? v : null)
-  const emails = new Set<string>()
-  if (Array.isArray(data.emails)) {
-    for (const e of data.emails) {
-      const value = typeof e === 'object' && e !== null ? (e as { value?: unknown }).value : undefined
-      if (typeof value === 'string') emails.add(value.toLowerCase())
-    }
-  }
-  return {
-    userNameCi: text(data.userName)?.toLowerCase() ?? null,
-    externalId: text(data.externalId),
-    displayNameCi: text(data.displayName)?.toLowerCase() ?? null,
-    emails,
-  }
-}
 
 const MAX_CACHED_STATEMENTS = 256
 
@@ -339,7 +322,7 @@ class SqliteResourceStore implements ResourceStore {
    */
   private insertNow(tenant: string, input: NewResource, text: string): void {
     const members = (input.memberIds ?? []).map((id) => [id, this.memberType(tenant, input.id, id)] as const)
-    const indexed = indexedValues(input.data)
+    const indexed = indexedValuesOf(input.data)
     this.s.insert.run(
       tenant,
       input.resourceType,
@@ -404,7 +387,7 @@ class SqliteResourceStore implements ResourceStore {
     }
     if (dataChanged || hashChanged) {
       attempt.data = change.data
-      const indexed = indexedValues(change.data)
+      const indexed = indexedValuesOf(change.data)
       this.s.update.run(text, options.now, indexed.userNameCi, indexed.externalId, indexed.displayNameCi, hash, tenant, id)
       if (dataChanged) this.writeEmails(tenant, id, indexed.emails, true)
     } else {
@@ -466,7 +449,7 @@ class SqliteResourceStore implements ResourceStore {
     return result
   }
 
-  private writeEmails(tenant: string, id: string, emails: ReadonlySet<string>, replace: boolean): void {
+  private writeEmails(tenant: string, id: string, emails: readonly string[], replace: boolean): void {
     if (replace) this.s.deleteEmails.run(tenant, id)
     for (const value of emails) this.s.insertEmail.run(tenant, id, value)
   }
@@ -539,32 +522,6 @@ function withConstraintErrors<T>(write: () => T, data: ScimObject | (() => ScimO
     throw e
   }
 }
-
-interface TokenRow {
-  readonly id: string
-  readonly tenant_id: string
-  readonly name: string
-  readonly prefix: string
-  readonly hash: string
-  readonly created_at: string
-  readonly last_used_at: string | null
-  readonly expires_at: string | null
-  readonly revoked_at: string | null
-}
-
-const toToken = (row: TokenRow): TokenRecord => ({
-  id: row.id,
-  tenant: row.tenant_id,
-  name: row.name,
-  prefix: row.prefix,
-  hash: row.hash,
-  createdAt: row.created_at,
-  ...(row.last_used_at !== null ? { lastUsedAt: row.last_used_at } : {}),
-  ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
-  ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-})
-
-const TOKEN_COLUMNS = 'id, tenant_id, name, prefix, hash, created_at, last_used_at, expires_at, revoked_at'
 
 class SqliteTokenStore implements TokenStore {
   private readonly tx
