@@ -104,7 +104,14 @@ registerOrganizationCommands(program, withRoster)
 registerOAuthCommands(program, withRoster)
 registerAuditCommands(program, withRoster)
 
+// `roster audit export | head` closes the pipe early: that is the reader being done, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+  throw err
+})
+
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0)
   process.stderr.write(`roster: ${(err as Error).message}\n`)
   process.exit(1)
 })
