@@ -18,6 +18,8 @@ export interface BenchProcess {
   readonly pid: number
   /** The origin it listens on, e.g. http://127.0.0.1:40123. */
   readonly origin: string
+  /** How it ended, when it has ended without stop() (a crash, or a signal from outside). */
+  exitStatus(): string | undefined
   /** Stops sampling, reads VmHWM, then SIGTERM (SIGKILL after 20 s) and waits for the exit. */
   stop(): Promise<MemoryReport>
 }
@@ -86,10 +88,12 @@ function watch(child: ChildProcess, origin: string, stderr: () => string): Bench
   const pid = child.pid!
   let peak = 0
   let samples = 0
+  let hwm = NaN
   const sample = () => {
     const m = readProcessMemory(pid)
     if (m && Number.isFinite(m.rss)) {
       peak = Math.max(peak, m.rss)
+      hwm = m.hwm
       samples++
     }
   }
@@ -103,10 +107,15 @@ function watch(child: ChildProcess, origin: string, stderr: () => string): Bench
     child,
     pid,
     origin,
+    exitStatus() {
+      if (child.exitCode === null && child.signalCode === null) return undefined
+      const tail = stderr().trim().slice(-500)
+      return `${child.signalCode ? `killed by ${child.signalCode}` : `exited with code ${child.exitCode}`}${tail ? ` (stderr: ${tail})` : ''}`
+    },
     async stop() {
       clearInterval(sampler)
+      // VmHWM of the last sample that saw the process (the whole run when it is still alive).
       sample()
-      const hwm = readProcessMemory(pid)?.hwm ?? NaN
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM')
         const killer = setTimeout(() => child.kill('SIGKILL'), 20_000)

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import { composeRoster } from '../src/compose.js'
 import { readConfig } from '../src/config.js'
 import { DEFAULT_TENANT } from '../src/store/ports.js'
-import { BASELINE_JS, ROSTER_MAIN_JS, baselineReady, killAllStarted, rosterReady, startProcess, type BenchProcess } from './child-process.js'
+import { BASELINE_JS, ROSTER_MAIN_JS, baselineReady, killAllStarted, rosterReady, startProcess, type BenchProcess, type MemoryReport } from './child-process.js'
 import { waitForIdleProcess, waitForQuiet } from './cpu-usage.js'
 import { measureLoad, type Measurement } from './measure.js'
 import { defineOperation, readFeatures, walkToCursor, type OperationContext, type OperationKey } from './operations.js'
@@ -199,7 +199,7 @@ async function benchStore(kind: StoreKind, options: BenchOptions, pg: PostgresAd
   const serverEnv = { ...setup.env, ROSTER_PORT: '0', ROSTER_LOG_LEVEL: 'silent', ROSTER_SQLITE_SYNCHRONOUS: options.synchronous }
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json', accept: 'application/scim+json' }
   const startRoster = (nodeFlags: string[] = []) => startProcess(ROSTER_MAIN_JS, { env: serverEnv, nodeFlags, ready: rosterReady, timeoutMs: 120_000 })
-  let server: BenchProcess | undefined = await startRoster()
+  let server: BenchProcess = await startRoster()
   const notes: string[] = [
     `The organization's SCIM rate limit was raised to ${BENCH_RATE_LIMIT.toLocaleString('en-US')} requests per minute for the run (its default, 6,000 per token, would cap every operation at 100 req/s); the rate limiter still runs on every request.`,
   ]
@@ -210,20 +210,38 @@ async function benchStore(kind: StoreKind, options: BenchOptions, pg: PostgresAd
     freshUsers: [],
     bulkSize: options.bulkSize,
   }
-  let memory
+  const memories: MemoryReport[] = []
+  // Another process on a shared machine may kill ours (a broad pkill in someone's test cleanup): then the
+  // server is started again on the same data and the operation repeated, and the report says so.
+  const restartIfGone = async (when: string): Promise<boolean> => {
+    const status = server.exitStatus()
+    if (!status) return false
+    memories.push(await server.stop())
+    loud(`Roster ${status} during ${when}: starting it again on the same data`)
+    notes.push(`Roster was ${status.startsWith('killed') ? status : `found ${status}`} from outside the bench during ${when}; it was started again on the same data and the operation repeated.`)
+    server = await startRoster()
+    return true
+  }
   try {
     const features = await readFeatures(server.origin, headers)
     if (features.bulk.supported) {
       ctx.bulkSize = Math.max(1, Math.min(options.bulkSize, features.bulk.maxOperations, Math.floor(features.bulk.maxPayloadSize / 1400)))
     }
     const keys: OperationKey[] = ['getById', 'filterEq', 'filterSw', 'indexDeep']
-    if (features.cursor) {
-      const depth = Math.max(0, plan.users - 100)
-      const walk = await walkToCursor(server.origin, headers, depth, Math.min(features.maxPageSize, 1000))
+    const depth = Math.max(0, plan.users - 100)
+    const pageSize = Math.min(features.maxPageSize, 1000)
+    let cursorServer: BenchProcess | undefined
+    const walkCursor = async () => {
+      const walk = await walkToCursor(server.origin, headers, depth, pageSize)
       ctx.deepCursor = walk.cursor
+      cursorServer = server
+      return walk
+    }
+    if (features.cursor) {
+      const walk = await walkCursor()
       notes.push(
         `Deep cursor: reached position ${depth.toLocaleString('en-US')} (the same depth as the deep index page) by following nextCursor from the first page, ` +
-          `${walk.requests} requests of up to ${Math.min(features.maxPageSize, 1000)} resources (${walk.seconds.toFixed(1)} s); that cursor is then requested again and again.`,
+          `${walk.requests} requests of up to ${pageSize} resources (${walk.seconds.toFixed(1)} s); that cursor is then requested again and again.`,
       )
       keys.push('cursorFirst', 'cursorDeep')
     } else {
@@ -242,27 +260,40 @@ async function benchStore(kind: StoreKind, options: BenchOptions, pg: PostgresAd
         ctx.freshUsers.push(...(outside.length > 0 ? outside : plan.userIds))
         notes.push('Member adds used seeded users (no user was created by POST or Bulk in this run).')
       }
-      const op = defineOperation(key, ctx)
-      const spec = { origin: server.origin, headers, connections: options.connections, durationSeconds: options.durationSeconds, requests: op.requests, serverPid: server.pid }
-      if (warmed.has(key)) {
-        await measureLoad({ ...spec, durationSeconds: 1, requests: defineOperation(key, ctx).requests })
-        await waitForIdleProcess(server.pid)
+      let row: OperationRow | undefined
+      for (let attempt = 0; attempt < 3 && !row; attempt++) {
+        await restartIfGone(`the run before ${key}`)
+        // A cursor may be bound to the process that issued it: walk again after a restart.
+        if (key === 'cursorDeep' && cursorServer !== server) await walkCursor()
+        const op = defineOperation(key, ctx)
+        const spec = { origin: server.origin, headers, connections: options.connections, durationSeconds: options.durationSeconds, requests: op.requests, serverPid: server.pid }
+        if (warmed.has(key)) {
+          await measureLoad({ ...spec, durationSeconds: 1, requests: defineOperation(key, ctx).requests })
+          await waitForIdleProcess(server.pid)
+        }
+        await quiet(options, op.label)
+        const measurement = await measureLoad(spec)
+        const counters = op.counters?.()
+        if (await restartIfGone(op.label)) continue
+        const drained = await waitForIdleProcess(server.pid)
+        if (drained > 2) log(`  (the server worked ${drained.toFixed(0)} s more on requests accepted before the client stopped)`)
+        row = { key, label: op.label, measurement, ...(counters ? { counters } : {}) }
+        log(
+          `  ${op.label}: ${Math.round(measurement.requestsPerSecond)} req/s, p50 ${measurement.p50Ms} ms, p99 ${measurement.p99Ms} ms` +
+            `${measurement.failed ? `, ${measurement.failed} FAILED ${JSON.stringify(measurement.statusCodes)}` : ''}${counters ? ` ${JSON.stringify(counters)}` : ''}` +
+            `${measurement.cpu ? `; CPU % of a core: server ${measurement.cpu.server.toFixed(0)}, client ${measurement.cpu.client.toFixed(0)}, postgres ${measurement.cpu.postgres.toFixed(0)}, other ${measurement.cpu.other.toFixed(0)}` : ''}`,
+        )
       }
-      await quiet(options, op.label)
-      const measurement = await measureLoad(spec)
-      const counters = op.counters?.()
-      const drained = await waitForIdleProcess(server.pid)
-      if (drained > 2) log(`  (the server worked ${drained.toFixed(0)} s more on requests accepted before the client stopped)`)
-      rows.push({ key, label: op.label, measurement, ...(counters ? { counters } : {}) })
-      log(
-        `  ${op.label}: ${Math.round(measurement.requestsPerSecond)} req/s, p50 ${measurement.p50Ms} ms, p99 ${measurement.p99Ms} ms` +
-          `${measurement.failed ? `, ${measurement.failed} FAILED ${JSON.stringify(measurement.statusCodes)}` : ''}${counters ? ` ${JSON.stringify(counters)}` : ''}` +
-          `${measurement.cpu ? `; CPU % of a core: server ${measurement.cpu.server.toFixed(0)}, client ${measurement.cpu.client.toFixed(0)}, postgres ${measurement.cpu.postgres.toFixed(0)}, other ${measurement.cpu.other.toFixed(0)}` : ''}`,
-      )
+      if (!row) throw new Error(`${key}: Roster was killed three times from outside the bench`)
+      rows.push(row)
     }
   } finally {
-    memory = await server.stop()
-    server = undefined
+    memories.push(await server.stop())
+  }
+  const memory: MemoryReport = {
+    peakRssBytes: Math.max(...memories.map((m) => m.peakRssBytes)),
+    hwmBytes: Math.max(...memories.map((m) => (Number.isFinite(m.hwmBytes) ? m.hwmBytes : 0))),
+    samples: memories.reduce((n, m) => n + m.samples, 0),
   }
   log(`  Roster peak RSS ${(memory.peakRssBytes / 2 ** 20).toFixed(0)} MB (VmHWM ${(memory.hwmBytes / 2 ** 20).toFixed(0)} MB, ${memory.samples} samples)`)
 
