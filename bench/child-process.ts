@@ -18,6 +18,10 @@ export interface BenchProcess {
   readonly pid: number
   /** The origin it listens on, e.g. http://127.0.0.1:40123. */
   readonly origin: string
+  /** Starts a window for windowPeakBytes (one operation). */
+  beginWindow(): void
+  /** The largest VmRSS sampled since beginWindow(). */
+  windowPeakBytes(): number
   /** How it ended, when it has ended without stop() (a crash, or a signal from outside). */
   exitStatus(): string | undefined
   /** Stops sampling, reads VmHWM, then SIGTERM (SIGKILL after 20 s) and waits for the exit. */
@@ -89,10 +93,12 @@ function watch(child: ChildProcess, origin: string, stderr: () => string): Bench
   let peak = 0
   let samples = 0
   let hwm = NaN
+  let windowPeak = 0
   const sample = () => {
     const m = readProcessMemory(pid)
     if (m && Number.isFinite(m.rss)) {
       peak = Math.max(peak, m.rss)
+      windowPeak = Math.max(windowPeak, m.rss)
       hwm = m.hwm
       samples++
     }
@@ -107,6 +113,14 @@ function watch(child: ChildProcess, origin: string, stderr: () => string): Bench
     child,
     pid,
     origin,
+    beginWindow() {
+      windowPeak = 0
+      sample()
+    },
+    windowPeakBytes() {
+      sample()
+      return windowPeak
+    },
     exitStatus() {
       if (child.exitCode === null && child.signalCode === null) return undefined
       const tail = stderr().trim().slice(-500)

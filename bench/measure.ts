@@ -23,6 +23,8 @@ export interface Measurement {
   readonly statusCodes: Record<string, number>
   readonly seconds: number
   readonly cpu?: CpuUsage
+  /** The server's largest VmRSS during this operation (set by the runner). */
+  readonly peakRssBytes?: number
 }
 
 /** Runs autocannon at a fixed concurrency for the duration (the client runs in this process). */

@@ -5,6 +5,10 @@ export interface PostgresAdmin {
   dropSchema(schema: string): Promise<void>
   /** Whether any table of the schema holds a row (0 or 1, cheap). */
   countRows(schema: string): Promise<number>
+  /** Whether the cluster runs autovacuum (SHOW autovacuum). */
+  readonly autovacuum: boolean
+  /** VACUUM (ANALYZE) of every table of the schema: what autovacuum would have done after a bulk load. */
+  vacuumAnalyze(schema: string): Promise<void>
   /** EXPLAIN (ANALYZE, BUFFERS) of a statement run with search_path set to the schema. */
   explain(schema: string, sql: string, params?: unknown[]): Promise<string>
   close(): Promise<void>
@@ -34,8 +38,15 @@ export async function openPostgresAdmin(url: string): Promise<PostgresAdmin | un
     return undefined
   }
   const version = String((await client.query('SHOW server_version')).rows[0]?.server_version ?? 'unknown')
+  const autovacuum = String((await client.query('SHOW autovacuum')).rows[0]?.autovacuum) === 'on'
+  const tablesOf = async (schema: string) =>
+    (await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, [schema])).rows.map((r) => String(r.table_name))
   return {
     version,
+    autovacuum,
+    async vacuumAnalyze(schema) {
+      for (const table of await tablesOf(schema)) await client.query(`VACUUM (ANALYZE) ${quoteIdent(schema)}.${quoteIdent(table)}`)
+    },
     async createSchema(schema) {
       await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`)
     },
@@ -43,9 +54,8 @@ export async function openPostgresAdmin(url: string): Promise<PostgresAdmin | un
       await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`)
     },
     async countRows(schema) {
-      const tables = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`, [schema])
-      for (const t of tables.rows) {
-        const hit = await client.query(`SELECT 1 FROM ${quoteIdent(schema)}.${quoteIdent(String(t.table_name))} LIMIT 1`)
+      for (const table of await tablesOf(schema)) {
+        const hit = await client.query(`SELECT 1 FROM ${quoteIdent(schema)}.${quoteIdent(table)} LIMIT 1`)
         if (hit.rows.length > 0) return 1
       }
       return 0

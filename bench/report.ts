@@ -23,6 +23,8 @@ export interface StoreReport {
   readonly store: 'sqlite' | 'postgres'
   readonly users: number
   readonly command: string
+  /** Which code was measured (commit, and whether src/ had uncommitted changes). */
+  readonly code: string
   readonly startedAt: string
   readonly durationSeconds: number
   readonly connections: number
@@ -88,7 +90,10 @@ const cpuOf = (m: Measurement) => (m.cpu ? `${m.cpu.server.toFixed(0)}%${m.cpu.p
 function contention(report: StoreReport): string[] {
   const busy = [{ label: 'baseline', m: report.ceiling }, ...report.rows.map((r) => ({ label: r.label, m: r.measurement }))].filter((x) => (x.m.cpu?.other ?? 0) >= 10)
   if (busy.length === 0) return ['- Other processes used under 10% of a core during every operation.']
-  return [`- **Shared machine**: other processes used ${busy.map((x) => `${x.m.cpu!.other.toFixed(0)}% of a core during ${x.label}`).join('; ')}. Those numbers are pessimistic.`]
+  const flattered = busy.some((x) => x.m === report.ceiling) ? ' A busy baseline means a low ceiling: every ratio of this run is then flattered.' : ''
+  return [
+    `- **Shared machine**: other processes used ${busy.map((x) => `${x.m.cpu!.other.toFixed(0)}% of a core during ${x.label}`).join('; ')}. Those operations are measured low.${flattered}`,
+  ]
 }
 
 const STORE_NAMES = { sqlite: 'SQLite', postgres: 'PostgreSQL' } as const
@@ -106,12 +111,12 @@ export function formatReport(report: StoreReport): string {
   const lines = [
     `### ${STORE_NAMES[report.store]}, N = ${int(report.users)} users`,
     '',
-    `Run ${report.startedAt}: \`${report.command}\`; ${report.durationSeconds} s per operation, ${report.connections} connections. ${report.storeNote}`,
+    `Run ${report.startedAt} on ${report.code}: \`${report.command}\`; ${report.durationSeconds} s per operation, ${report.connections} connections. ${report.storeNote}`,
     `Seeded in ${report.seed.seconds.toFixed(1)} s through the store port's \`${report.seed.method}\` (${int(report.seed.usersPerSecond)} users/s; not a measured operation).`,
     '',
-    '| operation | req/s | p50 ms | p99 ms | ratio | target | CPU server [pg] / client |',
-    '| --- | ---: | ---: | ---: | ---: | --- | ---: |',
-    `| baseline: bare Fastify GET, fixed 1 KB user (the ceiling) | ${int(ceiling)} | ${ms(report.ceiling.p50Ms)} | ${ms(report.ceiling.p99Ms)} | 1 | | ${cpuOf(report.ceiling)} |`,
+    '| operation | req/s | p50 ms | p99 ms | ratio | target | CPU server [pg] / client | RSS |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    `| baseline: bare Fastify GET, fixed 1 KB user (the ceiling) | ${int(ceiling)} | ${ms(report.ceiling.p50Ms)} | ${ms(report.ceiling.p99Ms)} | 1 | | ${cpuOf(report.ceiling)} | |`,
     ...report.rows.map((r) => {
       const m = r.measurement
       const extra =
@@ -120,7 +125,7 @@ export function formatReport(report: StoreReport): string {
           : (r.key === 'memberBig' || r.key === 'memberEmpty') && r.counters
             ? `; ${int(r.counters.fresh ?? 0)} of ${int(r.counters.sent ?? 0)} adds were fresh users`
             : ''
-      return `| ${r.label}${failures(m)}${extra} | ${int(m.requestsPerSecond)} | ${ms(m.p50Ms)} | ${ms(m.p99Ms)} | ${(m.requestsPerSecond / ceiling).toFixed(3)} | ${verdict(r.key)} | ${cpuOf(m)} |`
+      return `| ${r.label}${failures(m)}${extra} | ${int(m.requestsPerSecond)} | ${ms(m.p50Ms)} | ${ms(m.p99Ms)} | ${(m.requestsPerSecond / ceiling).toFixed(3)} | ${verdict(r.key)} | ${cpuOf(m)} | ${m.peakRssBytes ? mb(m.peakRssBytes) : ''} |`
     }),
     '',
     '| target | value | wanted | |',
@@ -128,6 +133,7 @@ export function formatReport(report: StoreReport): string {
     ...checkTargets(report).map((c) => `| ${c.what} | ${c.value} | ${c.target} | ${c.pass ? 'pass' : '**FAIL**'} |`),
     '',
     `- CPU: the Roster (or baseline) process's CPU time during the operation, in % of one core; PostgreSQL's processes in brackets; then the client's (autocannon, in the runner). A server near 100% is CPU-bound; well below, it waits (fsync, the database) or the client is the limit (a client near 100%).`,
+    '- RSS: the largest VmRSS of the Roster process sampled during the operation.',
     ...contention(report),
     ...report.notes.map((n) => `- ${n}`),
   ]

@@ -4,6 +4,8 @@ import { DEFAULT_TENANT } from '../src/store/ports.js'
 import { groupBody, managerOf, smallGroupMembers, userBody, type SeedPlan } from './seed-data.js'
 
 export const SEED_BATCH = 5_000
+/** How often seeding stops for the store's maintenance (PostgreSQL without autovacuum: VACUUM ANALYZE). */
+export const SEED_MAINTENANCE_EVERY = 25_000
 
 export interface SeedStats {
   readonly seconds: number
@@ -20,7 +22,13 @@ type CreateMany = (tenant: string, inputs: readonly NewResource[]) => Promise<(S
  * create per user. Bodies go through validateResource first, so the rows hold exactly the canonical
  * documents POST /Users would have stored. Groups last, members by id.
  */
-export async function seedStore(store: ResourceStore, registry: SchemaRegistry, plan: SeedPlan, log: (line: string) => void): Promise<SeedStats> {
+export async function seedStore(
+  store: ResourceStore,
+  registry: SchemaRegistry,
+  plan: SeedPlan,
+  log: (line: string) => void,
+  maintain: () => Promise<void> = async () => {},
+): Promise<SeedStats> {
   const started = performance.now()
   // The port declares createMany; an adapter being written may not have it yet, so look before using it.
   const createMany = typeof (store as Partial<ResourceStore>).createMany === 'function' ? (store.createMany.bind(store) as CreateMany) : undefined
@@ -40,6 +48,7 @@ export async function seedStore(store: ResourceStore, registry: SchemaRegistry, 
     } else {
       for (const input of batch) await store.create(DEFAULT_TENANT, input)
     }
+    if ((from + SEED_BATCH) % SEED_MAINTENANCE_EVERY === 0) await maintain()
     if (performance.now() - lastReport > 5_000) {
       lastReport = performance.now()
       const done = Math.min(plan.users, from + SEED_BATCH)
