@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AuditEvent, AuditQuery } from '../../src/store/ports.js'
-import { startTestServer, type ScimResponse, type TestOrg, type TestServer } from './harness.js'
+import { assertStatus, startTestServer, type ScimResponse, type TestOrg, type TestServer } from './harness.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
@@ -11,10 +11,6 @@ const REDACTED = '[redacted]'
 // Okta's SCIM 2.0 reference shows this User-Agent; Entra ID's provisioning service sends the second.
 const OKTA_UA = 'Okta SCIM Client 1.0.0'
 const ENTRA_UA = 'Microsoft Azure AD SCIM provisioning'
-
-function assertStatus(res: ScimResponse, status: number): void {
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`)
-}
 
 const patchBody = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations })
 

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ERROR_SCHEMA, startTestServer, type ScimResponse, type TestServer } from './harness.js'
+import { assertScimError, ERROR_SCHEMA, startTestServer, type ScimResponse, type TestServer } from './harness.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
@@ -40,15 +40,6 @@ function assertFailed(result: any, status: number, scimType?: string, detail?: R
   assert.equal(result.response.scimType, scimType)
   assert.equal(typeof result.response.detail, 'string')
   if (detail) assert.match(result.response.detail, detail)
-}
-
-function assertScimError(res: ScimResponse, status: number, scimType?: string, detail?: RegExp): void {
-  assert.equal(res.status, status, res.text)
-  assert.match(res.headers.get('content-type') ?? '', SCIM_JSON)
-  assert.deepEqual(res.body.schemas, [ERROR_SCHEMA])
-  assert.equal(res.body.status, String(status))
-  assert.equal(res.body.scimType, scimType)
-  if (detail) assert.match(res.body.detail, detail)
 }
 
 async function countUsers(srv: TestServer, filter: string): Promise<number> {

@@ -1,22 +1,12 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ERROR_SCHEMA, startTestServer, type ScimResponse, type TestServer } from './harness.js'
+import { assertScimError, ERROR_SCHEMA, startTestServer, type ScimResponse, type TestServer } from './harness.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
 const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse'
 const SEARCH_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest'
 const SCIM_JSON = /^application\/scim\+json/
-
-/** RFC 7644 §3.12: the whole error, status as a string. */
-function assertScimError(res: ScimResponse, status: number, scimType: string | undefined, detail: RegExp): void {
-  assert.equal(res.status, status, `expected ${status} ${scimType}, got ${res.status}: ${res.text}`)
-  assert.match(res.headers.get('content-type') ?? '', SCIM_JSON)
-  assert.deepEqual(res.body?.schemas, [ERROR_SCHEMA])
-  assert.equal(res.body.status, String(status))
-  assert.equal(res.body.scimType, scimType, `scimType in ${res.text}`)
-  assert.match(res.body.detail, detail)
-}
 
 /** A cursor-paged ListResponse (RFC 9865 §2): no startIndex; nextCursor present or not as said. */
 function assertCursorPage(res: ScimResponse, expected: { totalResults: number; itemsPerPage: number; last: boolean }): any[] {

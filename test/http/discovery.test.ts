@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ERROR_SCHEMA, startTestServer, type ScimResponse, type TestServer } from './harness.js'
+import { assertScimError, ERROR_SCHEMA, startTestServer, type ScimResponse, type TestServer } from './harness.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
@@ -14,17 +14,6 @@ const SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema'
 const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse'
 const ACME = 'urn:ietf:params:scim:schemas:extension:acme:2.0:User'
 const SCIM_JSON = /^application\/scim\+json/
-
-/** RFC 7644 §3.12: the whole error, status as a string, scimType only where Table 9 gives one. */
-function assertScimError(res: ScimResponse, status: number, scimType?: string): void {
-  assert.equal(res.status, status, `expected ${status}${scimType ? ` ${scimType}` : ''}, got ${res.status}: ${res.text}`)
-  assert.match(res.headers.get('content-type') ?? '', SCIM_JSON)
-  assert.deepEqual(res.body?.schemas, [ERROR_SCHEMA])
-  assert.equal(res.body.status, String(status))
-  assert.equal(res.body.scimType, scimType, `scimType in ${res.text}`)
-  assert.equal(typeof res.body.detail, 'string')
-  assert.ok(res.body.detail.length > 0, 'detail is not empty')
-}
 
 function assertStatus(res: ScimResponse, status: number): void {
   assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`)

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -100,3 +101,23 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 }
 
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error'
+
+/**
+ * Asserts the whole SCIM error (RFC 7644 §3.12): the status code, application/scim+json, the Error schema,
+ * `status` as a string, exactly this scimType (absent when none is given), and a non-empty detail,
+ * matching `detail` when one is given.
+ */
+export function assertScimError(res: ScimResponse, status: number, scimType?: string, detail?: RegExp): void {
+  assert.equal(res.status, status, `expected ${status}${scimType ? ` ${scimType}` : ''}, got ${res.status}: ${res.text}`)
+  assert.match(res.headers.get('content-type') ?? '', /^application\/scim\+json/)
+  assert.deepEqual(res.body?.schemas, [ERROR_SCHEMA])
+  assert.equal(res.body.status, String(status))
+  assert.equal(res.body.scimType, scimType, `scimType in ${res.text}`)
+  assert.equal(typeof res.body.detail, 'string')
+  assert.ok(res.body.detail.length > 0, 'detail is not empty')
+  if (detail) assert.match(res.body.detail, detail)
+}
+
+export function assertStatus(res: ScimResponse, status: number): void {
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`)
+}

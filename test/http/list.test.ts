@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ERROR_SCHEMA, startTestServer, type ScimResponse, type TestServer } from './harness.js'
+import { assertStatus, assertScimError, ERROR_SCHEMA, startTestServer, type ScimResponse, type TestServer } from './harness.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
@@ -8,21 +8,6 @@ const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse'
 const SEARCH_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest'
 const SCIM_JSON = /^application\/scim\+json/
-
-/** RFC 7644 §3.12: the whole error, status as a string, scimType only where Table 9 gives one. */
-function assertScimError(res: ScimResponse, status: number, scimType?: string): void {
-  assert.equal(res.status, status, `expected ${status}${scimType ? ` ${scimType}` : ''}, got ${res.status}: ${res.text}`)
-  assert.match(res.headers.get('content-type') ?? '', SCIM_JSON)
-  assert.deepEqual(res.body?.schemas, [ERROR_SCHEMA])
-  assert.equal(res.body.status, String(status))
-  assert.equal(res.body.scimType, scimType, `scimType in ${res.text}`)
-  assert.equal(typeof res.body.detail, 'string')
-  assert.ok(res.body.detail.length > 0, 'detail is not empty')
-}
-
-function assertStatus(res: ScimResponse, status: number): void {
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`)
-}
 
 /** A ListResponse (RFC 7644 §3.4.2) with the paging numbers given. */
 function assertListResponse(res: ScimResponse, expected: { totalResults: number; itemsPerPage: number; startIndex: number }): any[] {

@@ -1,14 +1,10 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeProtectedHeader } from 'jose'
-import { ERROR_SCHEMA, startTestServer, type ScimResponse, type TestOrg, type TestServer } from './harness.js'
+import { assertStatus, ERROR_SCHEMA, startTestServer, type ScimResponse, type TestOrg, type TestServer } from './harness.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
-
-function assertStatus(res: ScimResponse, status: number): void {
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`)
-}
 
 function assertUnauthorized(res: ScimResponse): void {
   assertStatus(res, 401)

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ERROR_SCHEMA, startTestServer, type ScimResponse, type TestOrg, type TestServer } from './harness.js'
+import { assertStatus, assertScimError, ERROR_SCHEMA, startTestServer, type ScimResponse, type TestOrg, type TestServer } from './harness.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
@@ -15,20 +15,6 @@ const ACME_SCHEMA = {
   id: ACME,
   name: 'AcmeUser',
   attributes: [{ name: 'badgeNumber', type: 'string', multiValued: false, required: false }],
-}
-
-function assertScimError(res: ScimResponse, status: number, scimType?: string): void {
-  assert.equal(res.status, status, `expected ${status}${scimType ? ` ${scimType}` : ''}, got ${res.status}: ${res.text}`)
-  assert.match(res.headers.get('content-type') ?? '', SCIM_JSON)
-  assert.deepEqual(res.body?.schemas, [ERROR_SCHEMA])
-  assert.equal(res.body.status, String(status))
-  assert.equal(res.body.scimType, scimType, `scimType in ${res.text}`)
-  assert.equal(typeof res.body.detail, 'string')
-  assert.ok(res.body.detail.length > 0)
-}
-
-function assertStatus(res: ScimResponse, status: number): void {
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`)
 }
 
 const patchBody = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations })

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DEFAULT_TENANT } from '../../src/store/ports.js'
-import { ERROR_SCHEMA, startTestServer, type ScimResponse, type TestServer } from './harness.js'
+import { assertStatus, assertScimError, ERROR_SCHEMA, startTestServer, type ScimResponse, type TestServer } from './harness.js'
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group'
@@ -10,13 +10,6 @@ const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest'
 const SCIM_JSON = /^application\/scim\+json/
 const WEAK_ETAG = /^W\/"[^"]+"$/
 
-/** RFC 7644 §3.12: the whole error, status as a string, scimType only where Table 9 gives one. */
-function assertScimError(res: ScimResponse, status: number, scimType?: string): void {
-  assert.equal(res.status, status, `expected ${status}${scimType ? ` ${scimType}` : ''}, got ${res.status}: ${res.text}`)
-  assertScimErrorShape(res)
-  assert.equal(res.body.scimType, scimType, `scimType in ${res.text}`)
-}
-
 /** Everything of a SCIM error but the scimType. */
 function assertScimErrorShape(res: ScimResponse): void {
   assert.match(res.headers.get('content-type') ?? '', SCIM_JSON, `content-type of ${res.status} ${res.text}`)
@@ -24,10 +17,6 @@ function assertScimErrorShape(res: ScimResponse): void {
   assert.equal(res.body.status, String(res.status))
   assert.equal(typeof res.body.detail, 'string')
   assert.ok(res.body.detail.length > 0, 'detail is not empty')
-}
-
-function assertStatus(res: ScimResponse, status: number): void {
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`)
 }
 
 let seq = 0

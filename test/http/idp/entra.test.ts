@@ -8,7 +8,7 @@
 // docs/idp-quirks.md lists each deviation accepted here and what Roster answers instead.
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startTestServer, ERROR_SCHEMA, type ScimResponse, type TestServer } from '../harness.js'
+import { assertScimError, startTestServer, ERROR_SCHEMA, type ScimResponse, type TestServer } from '../harness.js'
 
 // URNs spelled out as the docs spell them, not imported from src/: the test checks the server's output.
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
@@ -71,16 +71,6 @@ function assertListResponse(res: ScimResponse, total: number): any[] {
   assert.equal(resources.length, total)
   assert.equal(res.body.itemsPerPage, resources.length)
   return resources
-}
-
-/** The whole SCIM error (RFC 7644 §3.12): status as a JSON string, Error schema, detail. */
-function assertScimError(res: ScimResponse, status: number, scimType?: string): void {
-  assert.equal(res.status, status, res.text)
-  assertScimJson(res)
-  assert.deepEqual(res.body.schemas, [ERROR_SCHEMA])
-  assert.equal(res.body.status, String(status))
-  if (scimType !== undefined) assert.equal(res.body.scimType, scimType)
-  assert.equal(typeof res.body.detail, 'string')
 }
 
 function assertNoContent(res: ScimResponse): void {
