@@ -108,6 +108,12 @@ describe('sqlite: EXPLAIN QUERY PLAN of the statements query() runs', () => {
     })
   }
 
+  test('userName co reads the userName index only, never the resource rows (the documented co fallback, docs/filters.md)', () => {
+    const { count } = plan('User', 'userName co "ser7"')
+    assert.match(count, /SEARCH r USING COVERING INDEX resources_user_name_ci \(tenant_id=\? AND resource_type=\?( AND user_name_ci>\?)?\)/, count)
+    assert.doesNotMatch(count, /\bSCAN r\b/, count)
+  })
+
   test('an unfiltered page walks resources_created in order: no sort, no scan', () => {
     const { page } = plan('User', undefined)
     assert.match(page, /SEARCH r USING INDEX resources_created \(tenant_id=\? AND resource_type=\?\)/)
