@@ -121,3 +121,35 @@ export function assertScimError(res: ScimResponse, status: number, scimType?: st
 export function assertStatus(res: ScimResponse, status: number): void {
   assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`)
 }
+
+/**
+ * A ListResponse (RFC 7644 §3.4.2) of `total` results, all on the first page, in application/scim+json;
+ * returns Resources ([] when absent, as a zero-result response may leave it out).
+ */
+export function assertListResponse(res: ScimResponse, total: number): any[] {
+  assert.equal(res.status, 200, res.text)
+  assert.match(res.headers.get('content-type') ?? '', /^application\/scim\+json\b/, `content-type of ${res.text}`)
+  assert.deepEqual(res.body.schemas, ['urn:ietf:params:scim:api:messages:2.0:ListResponse'])
+  assert.strictEqual(res.body.totalResults, total)
+  assert.strictEqual(res.body.startIndex, 1)
+  if ('Resources' in res.body) assert.ok(Array.isArray(res.body.Resources), 'Resources must be an array')
+  const resources: any[] = res.body.Resources ?? []
+  assert.strictEqual(resources.length, total)
+  assert.strictEqual(res.body.itemsPerPage, resources.length)
+  return resources
+}
+
+/** 204 with an empty body (RFC 7644 §3.5.2 group PATCH, §3.6 DELETE). */
+export function assertNoContent(res: ScimResponse): void {
+  assert.equal(res.status, 204, res.text)
+  assert.equal(res.text, '')
+}
+
+/** The member ids of a group as GET /Groups/{id} shows them, sorted. */
+export async function memberIdsOf(request: (method: string, path: string) => Promise<ScimResponse>, groupId: string): Promise<string[]> {
+  const res = await request('GET', `/Groups/${groupId}`)
+  assert.equal(res.status, 200, res.text)
+  const members: unknown = res.body.members ?? []
+  assert.ok(Array.isArray(members), 'members must be an array')
+  return (members as Array<{ value: string }>).map((m) => m.value).sort()
+}

@@ -8,14 +8,13 @@
 // docs/idp-quirks.md lists each deviation accepted here and what Roster answers instead.
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { assertScimError, startTestServer, ERROR_SCHEMA, type ScimResponse, type TestServer } from '../harness.js'
+import { memberIdsOf, assertNoContent, assertListResponse, assertScimError, startTestServer, ERROR_SCHEMA, type ScimResponse, type TestServer } from '../harness.js'
 
 // URNs spelled out as the docs spell them, not imported from src/: the test checks the server's output.
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group'
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
-const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse'
 
 // [Tutorial] §"Handling provisioning and deprovisioning of users", Examples 2 and 5: Entra sends
 // "Content-type: application/scim+json" with a body. Its GETs and DELETEs carry only the bearer token.
@@ -57,34 +56,6 @@ function assertCreated(res: ScimResponse, endpoint: '/Users' | '/Groups'): strin
   assert.match(etag ?? '', /^(W\/)?"[^"]*"$/)
   assert.equal(etag, res.body.meta.version)
   return id as string
-}
-
-/** A ListResponse (RFC 7644 §3.4.2) of `total` results, all on the first page; returns Resources ([] if absent). */
-function assertListResponse(res: ScimResponse, total: number): any[] {
-  assert.equal(res.status, 200, res.text)
-  assertScimJson(res)
-  assert.deepEqual(res.body.schemas, [LIST_RESPONSE])
-  assert.equal(res.body.totalResults, total)
-  assert.equal(res.body.startIndex, 1)
-  if ('Resources' in res.body) assert.ok(Array.isArray(res.body.Resources), 'Resources must be an array')
-  const resources: any[] = res.body.Resources ?? []
-  assert.equal(resources.length, total)
-  assert.equal(res.body.itemsPerPage, resources.length)
-  return resources
-}
-
-function assertNoContent(res: ScimResponse): void {
-  assert.equal(res.status, 204, res.text)
-  assert.equal(res.text, '')
-}
-
-/** The member ids of a group as GET /Groups/{id} shows them, sorted. */
-async function memberIdsOf(groupId: string): Promise<string[]> {
-  const res = await entra('GET', `/Groups/${groupId}`)
-  assert.equal(res.status, 200, res.text)
-  const members: unknown = res.body.members ?? []
-  assert.ok(Array.isArray(members), 'members must be an array')
-  return (members as Array<{ value: string }>).map((m) => m.value).sort()
 }
 
 /** A user as [Tutorial] §"Create User" sends it, with its own userName, externalId and mail. */
@@ -311,7 +282,7 @@ describe('Entra [Tutorial] §"Group Operations", in order', () => {
     assert.ok(groupId && memberId, 'Create Group must have passed')
     const res = await entra('PATCH', `/Groups/${groupId}`, patch({ op: 'Add', path: 'members', value: [{ $ref: null, value: memberId }] }))
     assertNoContent(res)
-    assert.deepEqual(await memberIdsOf(groupId), [memberId])
+    assert.deepEqual(await memberIdsOf(entra, groupId), [memberId])
   })
 
   // The same "Add" again (Entra retries, and re-sends on every incremental cycle): still one member entry.
@@ -319,7 +290,7 @@ describe('Entra [Tutorial] §"Group Operations", in order', () => {
     assert.ok(groupId && memberId, 'Create Group must have passed')
     const body = patch({ op: 'Add', path: 'members', value: [{ $ref: null, value: memberId }] })
     assertNoContent(await entra('PATCH', `/Groups/${groupId}`, body))
-    assert.deepEqual(await memberIdsOf(groupId), [memberId])
+    assert.deepEqual(await memberIdsOf(entra, groupId), [memberId])
   })
 
   // [Tutorial] §"Update Group [Remove Members]": "Remove" members with a value list → 204. We add a second
@@ -328,11 +299,11 @@ describe('Entra [Tutorial] §"Group Operations", in order', () => {
     assert.ok(groupId && memberId && otherMemberId, 'Create Group must have passed')
     const add = patch({ op: 'Add', path: 'members', value: [{ $ref: null, value: otherMemberId }] })
     assertNoContent(await entra('PATCH', `/Groups/${groupId}`, add))
-    assert.deepEqual(await memberIdsOf(groupId), [memberId, otherMemberId].sort())
+    assert.deepEqual(await memberIdsOf(entra, groupId), [memberId, otherMemberId].sort())
 
     const res = await entra('PATCH', `/Groups/${groupId}`, patch({ op: 'Remove', path: 'members', value: [{ $ref: null, value: memberId }] }))
     assertNoContent(res)
-    assert.deepEqual(await memberIdsOf(groupId), [otherMemberId])
+    assert.deepEqual(await memberIdsOf(entra, groupId), [otherMemberId])
   })
 
   // [Tutorial] §"Delete Group": DELETE /Groups/{id} → 204 No Content.
@@ -476,19 +447,19 @@ describe('Entra [Known issues] §"Flags to alter the SCIM behavior": requests ma
     groupId = assertCreated(res, '/Groups')
     const add = patch({ op: 'Add', path: 'members', value: [{ value: firstId }, { value: secondId }] })
     assertNoContent(await entra('PATCH', `/Groups/${groupId}`, add))
-    assert.deepEqual(await memberIdsOf(groupId), [firstId, secondId].sort())
+    assert.deepEqual(await memberIdsOf(entra, groupId), [firstId, secondId].sort())
   })
 
   test('without feature flag: "Remove" path members with a value list → 204, that member removed', async () => {
     const res = await entra('PATCH', `/Groups/${groupId}`, patch({ op: 'Remove', path: 'members', value: [{ value: firstId }] }))
     assertNoContent(res)
-    assert.deepEqual(await memberIdsOf(groupId), [secondId])
+    assert.deepEqual(await memberIdsOf(entra, groupId), [secondId])
   })
 
   test('with feature flag: "remove" path members[value eq "…"] → 204, that member removed', async () => {
     const res = await entra('PATCH', `/Groups/${groupId}`, patch({ op: 'remove', path: `members[value eq "${secondId}"]` }))
     assertNoContent(res)
-    assert.deepEqual(await memberIdsOf(groupId), [])
+    assert.deepEqual(await memberIdsOf(entra, groupId), [])
   })
 })
 

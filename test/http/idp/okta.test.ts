@@ -5,13 +5,12 @@
 // assigns them. docs/idp-quirks.md lists each deviation accepted here and what Roster answers instead.
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { assertScimError, startTestServer, ERROR_SCHEMA, type ScimResponse, type TestServer } from '../harness.js'
+import { memberIdsOf, assertNoContent, assertListResponse, assertScimError, startTestServer, ERROR_SCHEMA, type ScimResponse, type TestServer } from '../harness.js'
 
 // URNs spelled out as the docs spell them, not imported from src/: the test checks the server's output.
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User'
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group'
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp'
-const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse'
 
 // Every documented request carries "User-Agent: Okta SCIM Client 1.0.0". The reference prints no request
 // Content-Type; Okta's older "SCIM Protocol" page (developer.okta.com/reference/scim/) notes that "Okta sends
@@ -52,31 +51,6 @@ function assertCreated(res: ScimResponse, endpoint: '/Users' | '/Groups'): strin
  * A ListResponse (RFC 7644 §3.4.2) whose page starts at 1; returns Resources ([] if absent). The reference's
  * note: "The itemsPerPage, startIndex, and totalResults values need to be exchanged as integers, not as strings."
  */
-function assertListResponse(res: ScimResponse, total: number): any[] {
-  assert.equal(res.status, 200, res.text)
-  assert.deepEqual(res.body.schemas, [LIST_RESPONSE])
-  assert.strictEqual(res.body.totalResults, total)
-  assert.strictEqual(res.body.startIndex, 1)
-  if ('Resources' in res.body) assert.ok(Array.isArray(res.body.Resources), 'Resources must be an array')
-  const resources: any[] = res.body.Resources ?? []
-  assert.strictEqual(res.body.itemsPerPage, resources.length)
-  return resources
-}
-
-function assertNoContent(res: ScimResponse): void {
-  assert.equal(res.status, 204, res.text)
-  assert.equal(res.text, '')
-}
-
-/** The member ids of a group as GET /Groups/{id} shows them, sorted. */
-async function memberIdsOf(groupId: string): Promise<string[]> {
-  const res = await okta('GET', `/Groups/${groupId}`)
-  assert.equal(res.status, 200, res.text)
-  const members: unknown = res.body.members ?? []
-  assert.ok(Array.isArray(members), 'members must be an array')
-  return (members as Array<{ value: string }>).map((m) => m.value).sort()
-}
-
 /** §"Create the User": the user's application profile, with Okta's placeholder password and empty groups. */
 function createUserRequest(userName: string, externalId: string) {
   return {
@@ -326,7 +300,7 @@ describe('Okta §"SCIM Group operations", in order', () => {
       Operations: [{ op: 'add', path: 'members', value: [{ value: userB, display: 'group.member.b@okta.local' }] }],
     })
     assertNoContent(res)
-    assert.deepEqual(await memberIdsOf(groupId), [userB])
+    assert.deepEqual(await memberIdsOf(okta, groupId), [userB])
   })
 
   // §"Update specific Group membership", the documented PATCH: remove members[value eq "B"], then add A.
@@ -340,7 +314,7 @@ describe('Okta §"SCIM Group operations", in order', () => {
       ],
     })
     assertNoContent(res)
-    assert.deepEqual(await memberIdsOf(groupId), [userA])
+    assert.deepEqual(await memberIdsOf(okta, groupId), [userA])
   })
 
   // Okta re-sends membership on every push: adding a member it already has must not list it twice.
@@ -351,7 +325,7 @@ describe('Okta §"SCIM Group operations", in order', () => {
       Operations: [{ op: 'add', path: 'members', value: [{ value: userA, display: 'test.user@okta.local' }] }],
     })
     assertNoContent(res)
-    assert.deepEqual(await memberIdsOf(groupId), [userA])
+    assert.deepEqual(await memberIdsOf(okta, groupId), [userA])
   })
 
   // §"Update specific Group membership": "a full push of the membership ... using the replace operation".
@@ -371,7 +345,7 @@ describe('Okta §"SCIM Group operations", in order', () => {
       ],
     })
     assertNoContent(res)
-    assert.deepEqual(await memberIdsOf(groupId), [userA, userB].sort())
+    assert.deepEqual(await memberIdsOf(okta, groupId), [userA, userB].sort())
   })
 
   // §"Update specific Group membership", custom (AIW) integrations: PUT /Groups/{id} with the whole group
@@ -388,7 +362,7 @@ describe('Okta §"SCIM Group operations", in order', () => {
     assert.equal(res.body.displayName, 'Test SCIMv2')
     assert.deepEqual((res.body.members ?? []).map((m: { value: string }) => m.value), [userA])
     assert.equal(res.headers.get('etag'), res.body.meta.version)
-    assert.deepEqual(await memberIdsOf(groupId), [userA])
+    assert.deepEqual(await memberIdsOf(okta, groupId), [userA])
   })
 
   // §"Delete a specific Group": DELETE /Groups/{id} → 204 No Content.
