@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -14,8 +14,8 @@ import { defineOperation, readFeatures, walkToCursor, type OperationContext, typ
 import { openPostgresAdmin, type PostgresAdmin } from './postgres-admin.js'
 import { formatProfile, summariseProfile } from './profile-summary.js'
 import { checkTargets, describeMachine, formatMachine, formatReport, updateSection, type OperationRow, type StoreReport } from './report.js'
-import { seedStore } from './seed.js'
-import { planSeed } from './seed-data.js'
+import { seedStore, type SeedStats } from './seed.js'
+import { planSeed, withCreatedOf, type SeedPlan } from './seed-data.js'
 
 // `npm run bench`: seeds each store, starts Roster as its own process and measures each operation with
 // autocannon at a fixed concurrency, as a ratio to a bare Fastify server's req/s (see BENCHMARKS.md).
@@ -37,6 +37,10 @@ interface BenchOptions {
   readonly synchronous: 'full' | 'normal'
   /** Before each measurement, wait up to this long for the machine to be quiet (other work paused). */
   readonly quietWaitSeconds: number
+  /** Measure these operations only (all when absent). */
+  readonly only?: readonly OperationKey[]
+  /** SQLite: keep the seeded database here and start later runs of the same N from a copy of it. */
+  readonly seedCache?: string
 }
 
 /** The highest scimRateLimitPerMinute an organization may have (TenantService's range). */
@@ -61,6 +65,8 @@ function readOptions(argv: string[]): BenchOptions {
       'bulk-size': { type: 'string', default: '500' },
       synchronous: { type: 'string', default: 'full' },
       'quiet-wait': { type: 'string', default: '60' },
+      only: { type: 'string' },
+      'seed-cache': { type: 'string' },
     },
     strict: true,
   })
@@ -88,6 +94,8 @@ function readOptions(argv: string[]): BenchOptions {
     bulkSize: positive('bulk-size', values['bulk-size']),
     synchronous: oneOf('synchronous', values.synchronous, ['full', 'normal'] as const) ?? 'full',
     quietWaitSeconds: positive('quiet-wait', values['quiet-wait'], 0),
+    ...(values.only ? { only: values.only.split(',').map((k) => k.trim() as OperationKey) } : {}),
+    ...(values['seed-cache'] ? { seedCache: resolve(values['seed-cache']) } : {}),
   }
 }
 
@@ -189,13 +197,14 @@ async function benchStore(kind: StoreKind, options: BenchOptions, pg: PostgresAd
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
   const setup = await prepareStore(kind, dataDir, pg, options)
   log(`\n== ${kind}: seeding ${options.users.toLocaleString('en-US')} users in ${dataDir}`)
-  const plan = planSeed(options.users)
+  const cached = kind === 'sqlite' ? restoreSeed(options, dataDir) : undefined
+  const plan = cached?.plan ?? planSeed(options.users)
   // Seeding is not measured: SQLite runs it with synchronous=NORMAL (durable at the end, when the store closes).
   const roster = await composeRoster(readConfig({ ...setup.env, ROSTER_SQLITE_SYNCHRONOUS: 'normal', ROSTER_LOG_LEVEL: 'silent' }))
   let seed
   let token: string
   try {
-    seed = await seedStore(roster.store.resources, roster.registry, plan, log, () => setup.maintain())
+    seed = cached?.seed ?? (await seedStore(roster.store.resources, roster.registry, plan, log, () => setup.maintain()))
     token = (await roster.tokens.issue(DEFAULT_TENANT, 'bench')).token
     // The organization's SCIM rate limit (default 6,000 requests per minute per token) would cap every
     // operation at 100 req/s: the bench measures throughput, so it lifts the limit to the highest allowed.
@@ -205,7 +214,8 @@ async function benchStore(kind: StoreKind, options: BenchOptions, pg: PostgresAd
   }
   await setup.verify()
   await setup.maintain()
-  log(`  seeded in ${seed.seconds.toFixed(1)} s via ${seed.method}`)
+  if (kind === 'sqlite' && !cached && options.seedCache) saveSeed(options, dataDir, plan, seed)
+  log(`  seeded in ${seed.seconds.toFixed(1)} s via ${seed.method}${cached ? ` (copied from ${options.seedCache})` : ''}`)
   // The ceiling is measured again for each store, just before its operations, under the same conditions.
   const ceiling = await measureCeiling(options)
 
@@ -241,6 +251,7 @@ async function benchStore(kind: StoreKind, options: BenchOptions, pg: PostgresAd
       ctx.bulkSize = Math.max(1, Math.min(options.bulkSize, features.bulk.maxOperations, Math.floor(features.bulk.maxPayloadSize / 1400)))
     }
     const keys: OperationKey[] = ['getById', 'filterEq', 'filterSw', 'filterCo', 'indexDeep']
+    const wanted = (key: OperationKey) => !options.only || options.only.includes(key)
     const depth = Math.max(0, plan.users - 100)
     const pageSize = Math.min(features.maxPageSize, 1000)
     let cursorServer: BenchProcess | undefined
@@ -250,13 +261,15 @@ async function benchStore(kind: StoreKind, options: BenchOptions, pg: PostgresAd
       cursorServer = server
       return walk
     }
-    if (features.cursor) {
+    if (features.cursor && wanted('cursorDeep')) {
       const walk = await walkCursor()
       notes.push(
         `Deep cursor: reached position ${depth.toLocaleString('en-US')} (the same depth as the deep index page) by following nextCursor from the first page, ` +
           `${walk.requests} requests of up to ${pageSize} resources (${walk.seconds.toFixed(1)} s); that cursor is then requested again and again.`,
       )
       keys.push('cursorFirst', 'cursorDeep')
+    } else if (features.cursor) {
+      keys.push('cursorFirst')
     } else {
       notes.push('Cursor paging: not advertised in /ServiceProviderConfig (pagination.cursor), not measured.')
     }
@@ -266,7 +279,7 @@ async function benchStore(kind: StoreKind, options: BenchOptions, pg: PostgresAd
     keys.push('memberBig', 'memberEmpty')
 
     const warmed = new Set<OperationKey>(['getById', 'filterEq', 'filterSw', 'filterCo', 'cursorFirst'])
-    for (const key of keys) {
+    for (const key of keys.filter(wanted)) {
       if ((key === 'memberBig' || key === 'memberEmpty') && ctx.freshUsers.length === 0) {
         // Nothing was created during the run: fall back to seeded users outside the big group, or any.
         const outside = plan.userIds.slice(plan.bigGroupSize)
@@ -376,6 +389,30 @@ async function profileOperations(
     out.push({ title: `CPU profile of the server during ${label} (${options.profileSeconds} s, \`node --cpu-prof\`): top self time`, text })
   }
   return out
+}
+
+const seedFiles = (options: BenchOptions) => {
+  const dir = join(options.seedCache!, `sqlite-${options.users}`)
+  return { dir, db: join(dir, 'roster.db'), plan: join(dir, 'plan.json') }
+}
+
+/** SQLite with --seed-cache: a copy of the database seeded by an earlier run for the same N, and its plan. */
+function restoreSeed(options: BenchOptions, dataDir: string): { plan: SeedPlan; seed: SeedStats } | undefined {
+  if (!options.seedCache) return undefined
+  const files = seedFiles(options)
+  if (!existsSync(files.db) || !existsSync(files.plan)) return undefined
+  const saved = JSON.parse(readFileSync(files.plan, 'utf8')) as { plan: Omit<SeedPlan, 'createdOf'>; seed: SeedStats }
+  copyFileSync(files.db, join(dataDir, 'roster.db'))
+  return { plan: withCreatedOf(saved.plan), seed: saved.seed }
+}
+
+function saveSeed(options: BenchOptions, dataDir: string, plan: SeedPlan, seed: SeedStats): void {
+  const files = seedFiles(options)
+  mkdirSync(files.dir, { recursive: true })
+  // The token and rate limit the run adds are in the copy too; each later run issues a token of its own.
+  copyFileSync(join(dataDir, 'roster.db'), files.db)
+  const { createdOf: _createdOf, ...ids } = plan
+  writeFileSync(files.plan, JSON.stringify({ plan: ids, seed }))
 }
 
 /** The commit the measured code was built from, and whether src/ had changes not yet committed. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newTimeOrderedId } from '../src/ids.js'
 import { ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA, type ScimObject } from '../src/scim/index.js'
 
 /** How many members the one huge group gets (or every user, when there are fewer). */
@@ -26,18 +26,25 @@ export interface SeedPlan {
   createdOf(i: number): string
 }
 
+/** Ids as Roster gives them (time-ordered, src/ids.ts), at each resource's created time. */
 export function planSeed(users: number): SeedPlan {
-  const userIds = Array.from({ length: users }, () => randomUUID())
-  const base = Date.parse('2024-01-01T00:00:00.000Z')
-  return {
+  const userIds = Array.from({ length: users }, (_, i) => newTimeOrderedId(SEED_BASE_TIME + i * 1000))
+  const groupId = () => newTimeOrderedId(SEED_BASE_TIME + users * 1000)
+  return withCreatedOf({
     users,
     userIds,
-    bigGroupId: randomUUID(),
+    bigGroupId: groupId(),
     bigGroupSize: Math.min(BIG_GROUP_SIZE, users),
-    emptyGroupId: randomUUID(),
-    smallGroupIds: Array.from({ length: SMALL_GROUPS }, () => randomUUID()),
-    createdOf: (i) => new Date(base + i * 1000).toISOString(),
-  }
+    emptyGroupId: groupId(),
+    smallGroupIds: Array.from({ length: SMALL_GROUPS }, groupId),
+  })
+}
+
+const SEED_BASE_TIME = Date.parse('2024-01-01T00:00:00.000Z')
+
+/** A plan's ids with its `created` times (a plan read back from --seed-cache has only the ids). */
+export function withCreatedOf(ids: Omit<SeedPlan, 'createdOf'>): SeedPlan {
+  return { ...ids, createdOf: (i) => new Date(SEED_BASE_TIME + i * 1000).toISOString() }
 }
 
 /**

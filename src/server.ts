@@ -4,7 +4,7 @@ import type { Config } from './config.js'
 import { composeRoster, type Roster } from './compose.js'
 import { buildServer } from './http/build-server.js'
 import type { AdminApiDeps } from './http/routes/admin/admin-api.js'
-import { openRateLimitRedis } from './http/plugins/scim-rate-limit.js'
+import { openRedisRateLimitCounters } from './http/rate-limit-counters.js'
 import { SCIM_PREFIX } from './http/request-scope.js'
 import { DEFAULT_TENANT } from './store/ports.js'
 
@@ -22,7 +22,7 @@ export interface RunningRoster extends Roster {
  */
 export async function startServer(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<RunningRoster> {
   const roster = await composeRoster(config)
-  const redis = config.redisUrl ? await openRateLimitRedis(config.redisUrl) : undefined
+  const redis = config.redisUrl ? await openRedisRateLimitCounters(config.redisUrl) : undefined
   const app = buildServer({
     provisioning: roster.provisioning,
     tokens: roster.tokens,
@@ -30,7 +30,7 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
     auditLog: roster.store.audit,
     // A fixed issuer and audience: tokens stay valid whichever host name or instance a client reaches.
     oauth: { clients: roster.oauthClients, ring: roster.signingKeys, issuer: config.oauthIssuer, audience: 'roster-scim' },
-    ...(redis ? { rateLimitRedis: redis.client } : {}),
+    ...(redis ? { rateLimitCounters: redis } : {}),
     bodyLimit: config.bodyLimit,
     maxResults: config.maxResults,
     bulk: { service: roster.bulk, maxOperations: config.bulkMaxOperations, maxPayloadSize: config.bulkMaxPayloadSize },

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newTimeOrderedId } from '../ids.js'
 import type { AttributeChange, AuditActor, AuditClient, AuditEvent, AuditOperation, AuditOutcome, AuditRequest, AuditResource } from './audit-event.js'
 import { recognizeClient } from './recognize-client.js'
 
@@ -42,9 +42,9 @@ export interface AuditEventFacts {
 }
 
 /** One audit event of the request `context`. */
-export function buildAuditEvent(context: AuditContext, facts: AuditEventFacts, newId: () => string = randomUUID): AuditEvent {
+export function buildAuditEvent(context: AuditContext, facts: AuditEventFacts, newId: (time: number) => string = newTimeOrderedId): AuditEvent {
   return {
-    id: newId(),
+    id: newId(facts.time.getTime()),
     tenant: facts.tenant,
     time: facts.time.toISOString(),
     actor: context.actor,

@@ -6,10 +6,10 @@ import type { ServiceProviderFeatures } from '../scim/index.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { TenantService } from '../tenants/tenant-service.js'
 import type { AuditStore } from '../store/ports.js'
-import { registerBearerAuth, type OAuthBearerVerifier } from './plugins/bearer-auth.js'
+import { registerScimAccess, type OAuthBearerVerifier } from './plugins/scim-access.js'
 import { registerScimAudit } from './plugins/scim-audit.js'
 import { registerScimJson } from './plugins/scim-json.js'
-import { registerScimRateLimit } from './plugins/scim-rate-limit.js'
+import { memoryRateLimitCounters, type RateLimitCounters } from './rate-limit-counters.js'
 import { ORG_SCIM_PREFIX, SCIM_PREFIX } from './request-scope.js'
 import { registerBulkRoutes } from './routes/bulk.js'
 import { registerDiscoveryRoutes } from './routes/discovery.js'
@@ -29,8 +29,8 @@ export interface ServerDeps {
   readonly auditLog: Pick<AuditStore, 'insertAuditEvent'>
   /** OAuth 2.0 client credentials (RFC 6749 §4.4): the token endpoint, and its JWT access tokens on the SCIM API. */
   readonly oauth?: OAuthBearerVerifier & { readonly lifetimeSeconds?: number }
-  /** An ioredis client for rate-limit counters shared by every instance; in this process's memory when absent. */
-  readonly rateLimitRedis?: unknown
+  /** Where SCIM requests are counted for the rate limit (Redis, shared by every instance); this process's memory when absent. */
+  readonly rateLimitCounters?: RateLimitCounters
   readonly bodyLimit: number
   readonly maxResults: number
   /** Bulk (RFC 7644 §3.7) and its §3.7.4 limits, which ServiceProviderConfig advertises. */
@@ -75,9 +75,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
   })
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Set as the request arrives, so every answer carries it, errors included; a callback hook, as it runs on
+  // every request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
-    return payload
+    done()
   })
 
   app.get('/healthz', async () => ({ status: 'ok' }))
@@ -126,10 +128,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       settingsFor: async (tenant) => (await deps.tenants.contextFor(tenant))?.settings,
       core: deps.provisioning.core,
     })
-    registerBearerAuth(scim, { tokens: deps.tokens, tenantExists, ...(deps.oauth ? { oauth: deps.oauth } : {}) })
-    await registerScimRateLimit(scim, {
-      limitFor: async (tenant) => (await deps.tenants.settingsFor(tenant)).scimRateLimitPerMinute,
-      ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis } : {}),
+    registerScimAccess(scim, {
+      tokens: deps.tokens,
+      contextFor: (tenant) => deps.tenants.contextFor(tenant),
+      counters: deps.rateLimitCounters ?? memoryRateLimitCounters(),
+      ...(deps.oauth ? { oauth: deps.oauth } : {}),
     })
     const routeOptions = { provisioning: deps.provisioning, maxResults: deps.maxResults, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }
     const mount = async (api: FastifyInstance) => {

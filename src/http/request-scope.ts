@@ -4,13 +4,6 @@ import { unauthorized, type Projection } from '../scim/index.js'
 import { preconditionsOfIfMatch, versionOfEtag, type Preconditions, type RequestScope } from '../provisioning/resource-service.js'
 import { DEFAULT_TENANT } from '../store/ports.js'
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** When the request arrived (ms since the epoch), set by the SCIM scope's first hook: audit latency counts from here. */
-    receivedAt?: number
-  }
-}
-
 /** Where the default organization's SCIM API is mounted. */
 export const SCIM_PREFIX = '/scim/v2'
 /** Where every organization's SCIM API is mounted, the default one's too. */
@@ -49,7 +42,18 @@ export function scopeOf(request: FastifyRequest, publicUrl: string | undefined):
   const origin = publicUrl ?? `${request.protocol}://${request.host}`
   const tenant = request.identity.tenant
   const path = isOrgUrl(request) ? `/o/${encodeURIComponent(tenant)}${SCIM_PREFIX}` : SCIM_PREFIX
-  return { tenant, baseUrl: `${origin}${path}`, audit: auditContextOf(request) }
+  const context = request.tenantContext
+  let audit: AuditContext | undefined
+  return {
+    tenant,
+    baseUrl: `${origin}${path}`,
+    // Built when a write first asks for it: a read has no use for it (recognising the client alone runs a
+    // handful of regular expressions over the User-Agent).
+    get audit() {
+      return (audit ??= auditContextOf(request))
+    },
+    ...(context ? { tenantContext: { registry: context.registry, settings: context.settings } } : {}),
+  }
 }
 
 /** Who made the request (the credential's public id and name, or anonymous), from where, and when. */

@@ -1,5 +1,7 @@
 export interface RateDecision {
   readonly allowed: boolean
+  /** The limit the request was counted against. */
+  readonly limit: number
   /** Requests left in the current window after this one. */
   readonly remaining: number
   /** Seconds until the window resets (for Retry-After), at least 1. */
@@ -35,20 +37,21 @@ export class WindowRateLimiter {
     this.maxKeys = options.maxKeys ?? 100_000
   }
 
-  /** Counts one request for `key` and says whether it is within the limit. */
-  consume(key: string): RateDecision {
+  /** Counts one request for `key` and says whether it is within `limit` (default: the limit of the options). */
+  consume(key: string, limit: number = this.options.limit): RateDecision {
     const now = this.clock()
     const window = this.current(key, now) ?? this.open(key, now)
     window.count++
-    return this.decide(window, now, window.count <= this.options.limit)
+    return this.decide(window, now, window.count <= limit, limit)
   }
 
   /** Whether one more request for `key` would be within the limit, without counting it. */
   check(key: string): RateDecision {
     const now = this.clock()
     const window = this.current(key, now)
-    if (!window) return { allowed: true, remaining: this.options.limit, retryAfterSeconds: Math.ceil(this.options.windowMs / 1000) }
-    return this.decide(window, now, window.count < this.options.limit)
+    const { limit } = this.options
+    if (!window) return { allowed: true, limit, remaining: limit, retryAfterSeconds: Math.ceil(this.options.windowMs / 1000) }
+    return this.decide(window, now, window.count < limit, limit)
   }
 
   /** Forgets `key` (a successful sign-in clears that e-mail's failures). */
@@ -56,10 +59,11 @@ export class WindowRateLimiter {
     this.windows.delete(key)
   }
 
-  private decide(window: Window, now: number, allowed: boolean): RateDecision {
+  private decide(window: Window, now: number, allowed: boolean, limit: number): RateDecision {
     return {
       allowed,
-      remaining: Math.max(0, this.options.limit - window.count),
+      limit,
+      remaining: Math.max(0, limit - window.count),
       retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)),
     }
   }

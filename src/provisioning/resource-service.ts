@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newTimeOrderedId } from '../ids.js'
 import { buildAuditEvent, type AuditContext, type AuditEventFacts } from '../audit/audit-context.js'
 import { REDACTED, type AttributeChange, type AuditOperation } from '../audit/audit-event.js'
 import { diffAttributes } from '../audit/diff-attributes.js'
@@ -19,8 +19,12 @@ import {
   planMemberPatch,
   projectResource,
   resolveFilter,
-  toCursorListResponse,
-  toListResponse,
+  answersStoredDocument,
+  cursorListResponseJson,
+  listResponseJson,
+  listsOnlySchemasOf,
+  renderStoredJson,
+  splitStoredJson,
   validateResource,
   type ListCursor,
   type ListQuery,
@@ -31,7 +35,7 @@ import {
   type ScimError,
   type ScimObject,
 } from '../scim/index.js'
-import type { AuditHook, AuditStore, CurrentResource, GroupRef, MemberRef, NewResource, ResourceStore, StoredResource } from '../store/ports.js'
+import type { AuditHook, AuditStore, CurrentResource, GroupRef, MemberRef, NewResource, ResourceStore, StoredResource, StoredResourceWithGroups } from '../store/ports.js'
 import { hashPassword, hashPasswordSync } from './password-hash.js'
 
 export type DeletePolicy = 'delete' | 'deactivate'
@@ -45,6 +49,8 @@ export interface RequestScope {
   readonly tenant: string
   readonly baseUrl: string
   readonly audit?: AuditContext
+  /** The organization's registry and settings when the caller has them already (the HTTP layer reads them once per request). */
+  readonly tenantContext?: { readonly registry: SchemaRegistry; readonly settings: ProvisioningSettings }
 }
 
 export interface ProvisioningSettings {
@@ -70,10 +76,18 @@ export interface ProvisioningDeps {
 
 /** A resource as answered to the client, with the version behind its ETag. */
 export interface ResourceResult {
+  /** The response body. */
+  readonly json: string
+  /** The body as an object (parsed from `json` when read). */
   readonly resource: ScimObject
   readonly version: number
   readonly location: string
 }
+
+/** The attributes the store keeps outside a resource's document (src/store/ports.ts StoredResource). */
+const NOT_STORED: ReadonlySet<string> = new Set(['password'])
+
+const hasNoProjection = (p: Projection) => p.attributes === undefined && p.excludedAttributes === undefined
 
 export interface Preconditions {
   /** The version from If-Match; undefined when the client sent none or `*`. */
@@ -146,7 +160,7 @@ export class ProvisioningService {
     this.store = deps.store
     this.tenants = deps.tenants
     this.clock = deps.clock ?? (() => new Date())
-    this.newId = deps.newId ?? randomUUID
+    this.newId = deps.newId ?? (() => newTimeOrderedId())
   }
 
   /** The organization's registry (only the resource types it serves). */
@@ -155,14 +169,14 @@ export class ProvisioningService {
   }
 
   /** The organization's registry, or 404 when it does not serve `resourceType` (RFC 7644 §3.12). */
-  private async registryWith(tenant: string, resourceType: string): Promise<SchemaRegistry> {
-    const registry = await this.tenants.registryFor(tenant)
+  private async registryWith(scope: RequestScope, resourceType: string): Promise<SchemaRegistry> {
+    const registry = scope.tenantContext?.registry ?? (await this.tenants.registryFor(scope.tenant))
     if (!registry.getResourceType(resourceType)) throw notFound(`This organization does not serve the resource type ${resourceType}`)
     return registry
   }
 
   async create(scope: RequestScope, resourceType: string, body: unknown, projection: Projection = {}): Promise<ResourceResult> {
-    const registry = await this.registryWith(scope.tenant, resourceType)
+    const registry = await this.registryWith(scope, resourceType)
     const input = await this.prepareWith(registry, resourceType, body, this.newId())
     const stored = await this.store.create(scope.tenant, this.withCreateAudit(scope, input))
     return this.renderOneWith(registry, scope, stored, projection)
@@ -175,7 +189,7 @@ export class ProvisioningService {
    * The audit hook is attached by createMany, once the input is final.
    */
   async prepareCreate(scope: RequestScope, resourceType: string, body: unknown, id: string = this.newId()): Promise<NewResource> {
-    return this.prepareWith(await this.registryWith(scope.tenant, resourceType), resourceType, body, id)
+    return this.prepareWith(await this.registryWith(scope, resourceType), resourceType, body, id)
   }
 
   private async prepareWith(registry: SchemaRegistry, resourceType: string, body: unknown, id: string): Promise<NewResource> {
@@ -206,15 +220,17 @@ export class ProvisioningService {
   }
 
   async get(scope: RequestScope, resourceType: string, id: string, projection: Projection = {}): Promise<ResourceResult> {
-    const registry = await this.registryWith(scope.tenant, resourceType)
-    const stored = await this.store.get(scope.tenant, resourceType, id)
+    const registry = await this.registryWith(scope, resourceType)
+    // A User's groups come with its row (one statement on SQLite) when the response shows them.
+    const groups = this.hasAttribute(resourceType, 'groups') && this.isReturned('groups', registry, resourceType, projection)
+    const stored = await this.store.get(scope.tenant, resourceType, id, groups ? { groups: true } : {})
     if (!stored) throw notFound(`${resourceType} ${id} not found`)
     return this.renderOneWith(registry, scope, stored, projection)
   }
 
   /** PUT (RFC 7644 §3.5.1): the body replaces every client-managed attribute; password and readOnly ones stay. */
   async replace(scope: RequestScope, resourceType: string, id: string, body: unknown, pre: Preconditions, projection: Projection = {}): Promise<ResourceResult> {
-    const registry = await this.registryWith(scope.tenant, resourceType)
+    const registry = await this.registryWith(scope, resourceType)
     // Hash before the transaction: scrypt is slow and must not hold the write lock.
     const plainPassword = passwordIn(body)
     const preHashed = plainPassword === undefined ? undefined : await hashPassword(plainPassword)
@@ -255,7 +271,7 @@ export class ProvisioningService {
    * answers on success (200, or 204 without a body), for the audit event.
    */
   async patch(scope: RequestScope, resourceType: string, id: string, body: unknown, pre: Preconditions, outcomeStatus = 200): Promise<StoredResource> {
-    const registry = await this.registryWith(scope.tenant, resourceType)
+    const registry = await this.registryWith(scope, resourceType)
     const operations = parsePatchRequest(body)
     const options = { registry, resourceType }
     const plan = planMemberPatch(operations, options)
@@ -306,8 +322,8 @@ export class ProvisioningService {
   }
 
   async delete(scope: RequestScope, resourceType: string, id: string, pre: Preconditions): Promise<void> {
-    await this.registryWith(scope.tenant, resourceType)
-    const { deletePolicy } = await this.tenants.settingsFor(scope.tenant)
+    await this.registryWith(scope, resourceType)
+    const { deletePolicy } = scope.tenantContext?.settings ?? (await this.tenants.settingsFor(scope.tenant))
     if (deletePolicy === 'deactivate' && this.hasAttribute(resourceType, 'active')) {
       await this.store.update(scope.tenant, resourceType, id, (current) => ({ data: { ...current.data, active: false } }), {
         ...pre,
@@ -344,8 +360,8 @@ export class ProvisioningService {
    * GET /{ResourceType} and POST /{ResourceType}/.search (RFC 7644 §3.4.2, §3.4.3): index paging, or
    * cursor paging when the query has a cursor (RFC 9865).
    */
-  async list(scope: RequestScope, resourceType: string, query: ListQuery): Promise<ScimObject> {
-    const registry = await this.registryWith(scope.tenant, resourceType)
+  async list(scope: RequestScope, resourceType: string, query: ListQuery): Promise<string> {
+    const registry = await this.registryWith(scope, resourceType)
     const filter = query.filter ? resolveFilter(query.filter, registry, resourceType) : undefined
     const where: ListWhere = {
       ...(filter ? { filter } : {}),
@@ -355,7 +371,7 @@ export class ProvisioningService {
     if (query.cursor !== undefined) return this.listByCursor(registry, scope, resourceType, query, where)
     const result = await this.store.query(scope.tenant, resourceType, { ...where, startIndex: query.startIndex, count: query.count })
     const resources = await this.render(registry, scope, resourceType, result.resources, query)
-    return toListResponse(resources, result.totalResults ?? 0, query.startIndex)
+    return listResponseJson(resources, result.totalResults ?? 0, query.startIndex)
   }
 
   /**
@@ -368,7 +384,7 @@ export class ProvisioningService {
    * nothing else), its cursor carries the number, and later pages answer it again without counting
    * (withTotal: false). It is the total as of the first page, as an index page's is as of its request.
    */
-  private async listByCursor(registry: SchemaRegistry, scope: RequestScope, resourceType: string, query: ListQuery, where: ListWhere): Promise<ScimObject> {
+  private async listByCursor(registry: SchemaRegistry, scope: RequestScope, resourceType: string, query: ListQuery, where: ListWhere): Promise<string> {
     const fingerprint = listQueryFingerprint(query, resourceType)
     const position: ListCursor = query.cursor ? decodeListCursor(query.cursor, fingerprint) : {}
     const withTotal = position.totalResults === undefined || query.count === 0
@@ -382,7 +398,7 @@ export class ProvisioningService {
     const totalResults = result.totalResults ?? position.totalResults
     const resources = await this.render(registry, scope, resourceType, result.resources, query)
     const nextCursor = result.next ? encodeListCursor({ after: result.next, ...(totalResults !== undefined ? { totalResults } : {}) }, fingerprint) : undefined
-    return toCursorListResponse(resources, { ...(totalResults !== undefined ? { totalResults } : {}), ...(nextCursor ? { nextCursor } : {}) })
+    return cursorListResponseJson(resources, { ...(totalResults !== undefined ? { totalResults } : {}), ...(nextCursor ? { nextCursor } : {}) })
   }
 
   /**
@@ -390,8 +406,8 @@ export class ProvisioningService {
    * order, paged as one list, by startIndex or by cursor (RFC 9865). A filter that names an attribute a
    * type lacks matches nothing of that type; a filter valid for no type at all is invalidFilter.
    */
-  async searchAll(scope: RequestScope, query: ListQuery): Promise<ScimObject> {
-    const registry = await this.tenants.registryFor(scope.tenant)
+  async searchAll(scope: RequestScope, query: ListQuery): Promise<string> {
+    const registry = scope.tenantContext?.registry ?? (await this.tenants.registryFor(scope.tenant))
     const parts = searchableTypes(registry, query)
     if (query.cursor !== undefined) return this.searchAllByCursor(registry, scope, query, parts)
     const counted: { type: string; filter?: ResolvedFilterNode; total: number }[] = []
@@ -402,7 +418,7 @@ export class ProvisioningService {
     const total = counted.reduce((n, p) => n + p.total, 0)
     let skip = query.startIndex - 1
     let want = query.count
-    const resources: ScimObject[] = []
+    const resources: string[] = []
     for (const p of counted) {
       if (want <= 0) break
       if (skip >= p.total) {
@@ -414,7 +430,7 @@ export class ProvisioningService {
       want -= page.resources.length
       skip = 0
     }
-    return toListResponse(resources, total, query.startIndex)
+    return listResponseJson(resources, total, query.startIndex)
   }
 
   /**
@@ -422,7 +438,7 @@ export class ProvisioningService {
    * startIndex. The cursor names the type the next page continues in, and the position in it (none when
    * the next page starts at that type's first row). totalResults as in listByCursor.
    */
-  private async searchAllByCursor(registry: SchemaRegistry, scope: RequestScope, query: ListQuery, parts: readonly SearchPart[]): Promise<ScimObject> {
+  private async searchAllByCursor(registry: SchemaRegistry, scope: RequestScope, query: ListQuery, parts: readonly SearchPart[]): Promise<string> {
     const fingerprint = listQueryFingerprint(query, ROOT_SEARCH)
     const position: ListCursor = query.cursor ? decodeListCursor(query.cursor, fingerprint) : {}
     const start = position.resourceType === undefined ? 0 : parts.findIndex((p) => p.type === position.resourceType)
@@ -432,7 +448,7 @@ export class ProvisioningService {
       totalResults = 0
       for (const p of parts) totalResults += (await this.store.query(scope.tenant, p.type, { ...(p.filter ? { filter: p.filter } : {}), startIndex: 1, count: 0 })).totalResults ?? 0
     }
-    const resources: ScimObject[] = []
+    const resources: string[] = []
     let want = query.count
     let next: ListCursor | undefined
     for (let i = start; i < parts.length && query.count > 0; i++) {
@@ -457,45 +473,73 @@ export class ProvisioningService {
       }
     }
     const nextCursor = next ? encodeListCursor({ ...next, totalResults }, fingerprint) : undefined
-    return toCursorListResponse(resources, { totalResults, ...(nextCursor ? { nextCursor } : {}) })
+    return cursorListResponseJson(resources, { totalResults, ...(nextCursor ? { nextCursor } : {}) })
   }
 
   async renderOne(scope: RequestScope, stored: StoredResource, projection: Projection): Promise<ResourceResult> {
-    return this.renderOneWith(await this.registryWith(scope.tenant, stored.resourceType), scope, stored, projection)
+    return this.renderOneWith(await this.registryWith(scope, stored.resourceType), scope, stored, projection)
   }
 
-  private async renderOneWith(registry: SchemaRegistry, scope: RequestScope, stored: StoredResource, projection: Projection): Promise<ResourceResult> {
-    const [resource] = await this.render(registry, scope, stored.resourceType, [stored], projection)
-    return { resource: resource!, version: stored.version, location: this.locationOf(scope, stored.resourceType, stored.id) }
+  private async renderOneWith(registry: SchemaRegistry, scope: RequestScope, stored: StoredResourceWithGroups, projection: Projection): Promise<ResourceResult> {
+    const [json] = await this.render(registry, scope, stored.resourceType, [stored], projection)
+    return resourceResult(json!, stored.version, this.locationOf(scope, stored.resourceType, stored.id))
   }
 
   locationOf(scope: RequestScope, resourceType: string, id: string): string {
     return `${scope.baseUrl}${this.core.getResourceType(resourceType)!.endpoint}/${encodeURIComponent(id)}`
   }
 
-  private async render(registry: SchemaRegistry, scope: RequestScope, resourceType: string, stored: readonly StoredResource[], projection: Projection): Promise<ScimObject[]> {
+  /**
+   * The resources as JSON text, in order. Without `attributes` or `excludedAttributes`, a document the
+   * store gave as text is answered as stored, with id, members or groups and meta written around it
+   * (answersStoredDocument says when that is what projecting it would give); otherwise each is built as an
+   * object and projected. Groups the store read with the row (get with `groups`) are not read again.
+   */
+  private async render(
+    registry: SchemaRegistry,
+    scope: RequestScope,
+    resourceType: string,
+    stored: readonly StoredResourceWithGroups[],
+    projection: Projection,
+  ): Promise<string[]> {
     if (stored.length === 0) return []
     const ids = stored.map((s) => s.id)
     const opts = { ...projection, registry, resourceType }
-    const members = this.hasAttribute(resourceType, 'members') && isAttributeReturned('members', opts) ? await this.store.listMembers(scope.tenant, ids) : undefined
-    const groups = this.hasAttribute(resourceType, 'groups') && isAttributeReturned('groups', opts) ? await this.store.listGroupsOf(scope.tenant, ids) : undefined
+    const members = this.hasAttribute(resourceType, 'members') && this.isReturned('members', registry, resourceType, projection) ? await this.store.listMembers(scope.tenant, ids) : undefined
+    const wantGroups = this.hasAttribute(resourceType, 'groups') && this.isReturned('groups', registry, resourceType, projection)
+    const groups = wantGroups && stored.some((s) => s.groups === undefined) ? await this.store.listGroupsOf(scope.tenant, ids) : undefined
+    const asStored = hasNoProjection(projection) && answersStoredDocument(registry, resourceType, NOT_STORED)
     return stored.map((s) => {
+      const memberList = members ? renderMembers(members.get(s.id), (t, id) => this.locationOf(scope, t, id)) : undefined
+      const groupList = wantGroups ? renderGroups(s.groups ?? groups?.get(s.id), (id) => this.locationOf(scope, 'Group', id)) : undefined
+      const meta = {
+        resourceType: s.resourceType,
+        created: s.created,
+        lastModified: s.lastModified,
+        location: this.locationOf(scope, s.resourceType, s.id),
+        version: etagOf(s.version),
+      }
+      const parts = asStored && s.json !== undefined ? splitStoredJson(s.json) : undefined
+      if (parts && listsOnlySchemasOf(registry, resourceType, parts.schemas)) {
+        const computed = `${memberList ? `,"members":${JSON.stringify(memberList)}` : ''}${groupList ? `,"groups":${JSON.stringify(groupList)}` : ''}`
+        return renderStoredJson(parts, s.id, `${computed},"meta":${JSON.stringify(meta)}`)
+      }
       const full: ScimObject = {
         schemas: s.data.schemas,
         id: s.id,
         ...s.data,
-        ...(members ? renderMembers(members.get(s.id), (t, id) => this.locationOf(scope, t, id)) : {}),
-        ...(groups ? renderGroups(groups.get(s.id), (id) => this.locationOf(scope, 'Group', id)) : {}),
-        meta: {
-          resourceType: s.resourceType,
-          created: s.created,
-          lastModified: s.lastModified,
-          location: this.locationOf(scope, s.resourceType, s.id),
-          version: etagOf(s.version),
-        },
+        ...(memberList ? { members: memberList } : {}),
+        ...(groupList ? { groups: groupList } : {}),
+        meta,
       }
-      return projectResource(full, opts)
+      return JSON.stringify(projectResource(full, opts))
     })
+  }
+
+  /** isAttributeReturned, answered at once for a response with no projection (the usual one). */
+  private isReturned(attribute: string, registry: SchemaRegistry, resourceType: string, projection: Projection): boolean {
+    if (hasNoProjection(projection) && (attribute === 'members' || attribute === 'groups')) return true
+    return isAttributeReturned(attribute, { ...projection, registry, resourceType })
   }
 
   /** Whether the core schema of `resourceType` has the attribute (members, active, password, groups). */
@@ -647,26 +691,37 @@ function diffMembers(current: CurrentResource, wanted: readonly string[]): Membe
   return [...(remove.length ? [{ op: 'remove' as const, ids: remove }] : []), ...(add.length ? [{ op: 'add' as const, ids: add }] : [])]
 }
 
-function renderMembers(list: readonly MemberRef[] | undefined, locate: (type: string, id: string) => string): ScimObject {
-  if (!list || list.length === 0) return {}
-  return {
-    members: list.map((m) => ({
-      value: m.value,
-      $ref: locate(m.type, m.value),
-      ...(m.display !== undefined ? { display: m.display } : {}),
-      type: m.type,
-    })),
-  }
+/** A group's `members` as answered, or undefined for none (an empty list is left out, as an unset attribute). */
+function renderMembers(list: readonly MemberRef[] | undefined, locate: (type: string, id: string) => string): ScimObject[] | undefined {
+  if (!list || list.length === 0) return undefined
+  return list.map((m) => ({
+    value: m.value,
+    $ref: locate(m.type, m.value),
+    ...(m.display !== undefined ? { display: m.display } : {}),
+    type: m.type,
+  }))
 }
 
-function renderGroups(list: readonly GroupRef[] | undefined, locate: (id: string) => string): ScimObject {
-  if (!list || list.length === 0) return {}
+/** A user's `groups` as answered, or undefined for none. */
+function renderGroups(list: readonly GroupRef[] | undefined, locate: (id: string) => string): ScimObject[] | undefined {
+  if (!list || list.length === 0) return undefined
+  return list.map((g) => ({
+    value: g.value,
+    $ref: locate(g.value),
+    ...(g.display !== undefined ? { display: g.display } : {}),
+    type: g.type,
+  }))
+}
+
+/** A ResourceResult whose `resource` is parsed from its JSON text when first read. */
+function resourceResult(json: string, version: number, location: string): ResourceResult {
+  let resource: ScimObject | undefined
   return {
-    groups: list.map((g) => ({
-      value: g.value,
-      $ref: locate(g.value),
-      ...(g.display !== undefined ? { display: g.display } : {}),
-      type: g.type,
-    })),
+    json,
+    get resource() {
+      return (resource ??= JSON.parse(json) as ScimObject)
+    },
+    version,
+    location,
   }
 }

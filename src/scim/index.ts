@@ -19,7 +19,8 @@ export { validateResource, type ValidateOptions } from './resource/validate-reso
 export { projectResource, isAttributeReturned, type Projection } from './resource/project-resource.js'
 export { parseListQuery, parseSearchRequest, type ListQuery } from './list/list-query.js'
 export { decodeListCursor, encodeListCursor, listQueryFingerprint, type CursorKey, type ListCursor } from './list/list-cursor.js'
-export { toCursorListResponse, toListResponse } from './list/list-response.js'
+export { cursorListResponseJson, listResponseJson, toCursorListResponse, toListResponse } from './list/list-response.js'
+export { answersStoredDocument, listsOnlySchemasOf, renderStoredJson, splitStoredJson, type StoredJsonParts } from './resource/render-json.js'
 export {
   renderServiceProviderConfig,
   renderResourceType,

@@ -18,6 +18,23 @@ export interface StoredResource {
   readonly version: number
   readonly created: string
   readonly lastModified: string
+  /**
+   * `data` as the JSON text the adapter read it from, when it has that text: a response can then carry the
+   * document without parsing and serialising it again (src/scim/resource/render-json.ts). Adapters that
+   * set it may parse `data` only when it is read.
+   */
+  readonly json?: string
+}
+
+/** A resource read with what its response needs besides its row (ResourceStore.get with `groups`). */
+export interface StoredResourceWithGroups extends StoredResource {
+  /** The groups the user belongs to, directly or through nested groups, as listGroupsOf gives them. */
+  readonly groups?: readonly GroupRef[]
+}
+
+export interface GetOptions {
+  /** Also read the resource's groups (a User's `groups` attribute), in the same round trip where the adapter can. */
+  readonly groups?: boolean
 }
 
 export interface MemberRef {
@@ -128,7 +145,7 @@ export interface ResourceStore {
    * rolls back the whole call (a hook's failure is a fault, never one input's refusal).
    */
   createMany(tenant: string, inputs: readonly NewResource[]): Promise<(StoredResource | ScimError)[]>
-  get(tenant: string, resourceType: string, id: string): Promise<StoredResource | undefined>
+  get(tenant: string, resourceType: string, id: string, options?: GetOptions): Promise<StoredResourceWithGroups | undefined>
   /**
    * Reads the current resource, calls `mutate` (synchronous and pure, so the adapter can hold its
    * transaction or row lock across it) and writes the change with version + 1, all atomically.

@@ -27,17 +27,13 @@ export interface ScimAuditOptions {
 export function registerScimAudit(app: FastifyInstance, options: ScimAuditOptions): void {
   const clock = options.clock ?? (() => new Date())
   const random = options.random ?? Math.random
-  app.decorateRequest('receivedAt', undefined)
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    request.receivedAt = clock().getTime()
-  })
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    try {
-      await record(request, reply)
-    } catch (err) {
-      // The response is gone already; a lost event is logged, never turned into an error for the client.
-      request.log.error({ err }, 'audit event not recorded')
-    }
+  // A callback hook, not an async one: it runs after every SCIM response, and for a successful request with
+  // reads not audited (the usual case) it has nothing to do.
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (reply.statusCode < 400 && (request.tenantContext?.settings.auditReads ?? 'off') === 'off') return done()
+    // The response is gone already; a lost event is logged, never turned into an error for the client.
+    record(request, reply).catch((err: unknown) => request.log.error({ err }, 'audit event not recorded'))
+    done()
   })
 
   async function record(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -46,7 +42,7 @@ export function registerScimAudit(app: FastifyInstance, options: ScimAuditOption
     if (status < 400) {
       if (kind.operation !== 'read' && kind.operation !== 'search') return
       const tenant = request.identity?.tenant
-      const settings = tenant === undefined ? undefined : await options.settingsFor(tenant)
+      const settings = request.tenantContext?.settings
       if (!tenant || !settings || !isReadRecorded(settings, random)) return
       await options.log.insertAuditEvent(buildAuditEvent(auditContextOf(request), { tenant, operation: kind.operation, resource: kind.resource, outcome: { status }, time: clock() }))
       return

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { unsupportedMediaType } from '../../scim/index.js'
-import { SCIM_CONTENT_TYPE } from '../scim-error-handler.js'
 
 /**
  * RFC 7644 §3.1/§8.1: requests and responses are application/scim+json. Plain application/json is
  * accepted too (RFC 7644 §8.1 allows it, and Okta and Entra send it), as is a JSON body sent without a
- * Content-Type at all (some scripted clients do). Other media types answer 415.
+ * Content-Type at all (some scripted clients do). Other media types answer 415. Every route of the SCIM
+ * API sets application/scim+json on what it answers (no onSend hook rewrites it: that costs every request).
  */
 export function registerScimJson(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
@@ -17,10 +17,5 @@ export function registerScimJson(app: FastifyInstance): void {
       return
     }
     parseJson(request, body as string, done)
-  })
-  app.addHook('onSend', async (_request, reply, payload) => {
-    const type = reply.getHeader('content-type')
-    if (typeof type === 'string' && type.startsWith('application/json')) reply.header('content-type', SCIM_CONTENT_TYPE)
-    return payload
   })
 }

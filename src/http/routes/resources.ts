@@ -15,7 +15,7 @@ type IdParams = { id: string }
 const sendResource = (reply: FastifyReply, status: 200 | 201, result: ResourceResult) => {
   reply.code(status).type(SCIM_CONTENT_TYPE).header('etag', etagOf(result.version))
   if (status === 201) reply.header('location', result.location)
-  return reply.send(result.resource)
+  return reply.send(result.json)
 }
 
 const rejectMethod = (allowed: string) => async (request: FastifyRequest, reply: FastifyReply) => {

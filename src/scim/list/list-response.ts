@@ -29,3 +29,18 @@ export function toCursorListResponse(resources: readonly ScimObject[], page: { r
     Resources: [...resources],
   }
 }
+
+/**
+ * toListResponse as JSON text, around resources that are JSON text already (each one a rendered resource):
+ * the same keys in the same order, so a page of stored documents is answered without parsing them.
+ */
+export function listResponseJson(resources: readonly string[], totalResults: number, startIndex: number): string {
+  return `{"schemas":["${LIST_RESPONSE}"],"totalResults":${totalResults},"itemsPerPage":${resources.length},"startIndex":${startIndex},"Resources":[${resources.join(',')}]}`
+}
+
+/** toCursorListResponse as JSON text, around resources that are JSON text already. */
+export function cursorListResponseJson(resources: readonly string[], page: { readonly totalResults?: number; readonly nextCursor?: string }): string {
+  const total = page.totalResults !== undefined ? `,"totalResults":${page.totalResults}` : ''
+  const next = page.nextCursor !== undefined ? `,"nextCursor":${JSON.stringify(page.nextCursor)}` : ''
+  return `{"schemas":["${LIST_RESPONSE}"]${total},"itemsPerPage":${resources.length}${next},"Resources":[${resources.join(',')}]}`
+}

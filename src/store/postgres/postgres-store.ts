@@ -15,6 +15,8 @@ import type {
   StoreCursor,
   StoreQuery,
   StoredResource,
+  StoredResourceWithGroups,
+  GetOptions,
   TokenRecord,
   TokenStore,
   UpdateOptions,
@@ -246,13 +248,15 @@ class PostgresResourceStore implements ResourceStore {
     })
   }
 
-  async get(tenant: string, resourceType: string, id: string): Promise<StoredResource | undefined> {
+  async get(tenant: string, resourceType: string, id: string, options: GetOptions = {}): Promise<StoredResourceWithGroups | undefined> {
     const { rows } = await this.pool.query<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM resources r WHERE r.tenant_id = $1 AND r.resource_type = $2 AND r.id = $3`, [
       tenant,
       resourceType,
       id,
     ])
-    return rows[0] ? toStored(rows[0]) : undefined
+    if (!rows[0]) return undefined
+    const stored = toStored(rows[0])
+    return options.groups ? { ...stored, groups: (await this.listGroupsOf(tenant, [id])).get(id) ?? [] } : stored
   }
 
   async update(

@@ -24,14 +24,14 @@ export function registerDirectoryRoutes(app: FastifyInstance, deps: AdminApiDeps
   }
 
   for (const { path, resourceType } of DIRECTORY) {
-    app.get<{ Params: { org: string } }>(`/organizations/:org/${path}`, { config: { adminAccess: { permission: 'resources:read' } } }, async (request) => {
+    app.get<{ Params: { org: string } }>(`/organizations/:org/${path}`, { config: { adminAccess: { permission: 'resources:read' } } }, async (request, reply) => {
       const query = parseListQuery(request.query as Record<string, unknown>, { maxResults: deps.maxResults })
-      return deps.provisioning.list(scopeOf(request), resourceType, query)
+      return reply.type('application/json; charset=utf-8').send(await deps.provisioning.list(scopeOf(request), resourceType, query))
     })
 
-    app.get<{ Params: { org: string; id: string } }>(`/organizations/:org/${path}/:id`, { config: { adminAccess: { permission: 'resources:read' } } }, async (request) => {
+    app.get<{ Params: { org: string; id: string } }>(`/organizations/:org/${path}/:id`, { config: { adminAccess: { permission: 'resources:read' } } }, async (request, reply) => {
       const result = await deps.provisioning.get(scopeOf(request), resourceType, request.params.id, projectionOf(request))
-      return result.resource
+      return reply.type('application/json; charset=utf-8').send(result.json)
     })
   }
 }
