@@ -11,7 +11,7 @@ import { registerScimAudit } from './plugins/scim-audit.js'
 import { registerScimJson } from './plugins/scim-json.js'
 import { memoryRateLimitCounters, type RateLimitCounters } from './rate-limit-counters.js'
 import { ORG_SCIM_PREFIX, SCIM_PREFIX } from './request-scope.js'
-import { registerBulkRoutes } from './routes/bulk.js'
+import { BulkSlots, registerBulkRoutes } from './routes/bulk.js'
 import { registerDiscoveryRoutes } from './routes/discovery.js'
 import { registerOAuthTokenRoutes } from './routes/oauth-token.js'
 import { registerResourceRoutes } from './routes/resources.js'
@@ -19,6 +19,9 @@ import { registerRootRoutes } from './routes/root.js'
 import { ADMIN_API_PREFIX, adminApiPlugin, type AdminApiDeps } from './routes/admin/admin-api.js'
 import { sendAdminError, toAdminApiError } from './admin-error-handler.js'
 import { answerClientError, registerScimErrorHandler, registerScimNotFoundHandler, sendScimError, toScimError } from './scim-error-handler.js'
+
+/** Bulk requests read and run at a time (BulkSlots): one runs while the next is read. */
+const BULK_REQUESTS_AT_ONCE = 2
 
 export interface ServerDeps {
   readonly provisioning: ProvisioningService
@@ -135,6 +138,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       ...(deps.oauth ? { oauth: deps.oauth } : {}),
     })
     const routeOptions = { provisioning: deps.provisioning, maxResults: deps.maxResults, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) }
+    const bulkSlots = new BulkSlots(BULK_REQUESTS_AT_ONCE)
     const mount = async (api: FastifyInstance) => {
       registerScimNotFoundHandler(api)
       registerDiscoveryRoutes(api, {
@@ -148,6 +152,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
         bulk: deps.bulk.service,
         maxOperations: deps.bulk.maxOperations,
         maxPayloadSize: deps.bulk.maxPayloadSize,
+        slots: bulkSlots,
         ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
       })
     }

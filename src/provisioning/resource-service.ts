@@ -179,7 +179,8 @@ export class ProvisioningService {
     const registry = await this.registryWith(scope, resourceType)
     const input = await this.prepareWith(registry, resourceType, body, this.newId())
     const stored = await this.store.create(scope.tenant, this.withCreateAudit(scope, input))
-    return this.renderOneWith(registry, scope, stored, projection)
+    // A resource created just now is in no group: its id is new.
+    return this.renderOneWith(registry, scope, withGroups(stored, []), projection)
   }
 
   /**
@@ -711,6 +712,11 @@ function renderGroups(list: readonly GroupRef[] | undefined, locate: (id: string
     ...(g.display !== undefined ? { display: g.display } : {}),
     type: g.type,
   }))
+}
+
+/** The resource with its groups known, without reading its data (a spread would, and parse it). */
+function withGroups(stored: StoredResource, groups: readonly GroupRef[]): StoredResourceWithGroups {
+  return Object.defineProperty(Object.create(stored) as StoredResourceWithGroups, 'groups', { value: groups, enumerable: true })
 }
 
 /** A ResourceResult whose `resource` is parsed from its JSON text when first read. */
