@@ -22,7 +22,11 @@ export interface RunningRoster extends Roster {
  */
 export async function startServer(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<RunningRoster> {
   const roster = await composeRoster(config)
-  const redis = config.redisUrl ? await openRedisRateLimitCounters(config.redisUrl) : undefined
+  const redis = config.redisUrl
+    ? await openRedisRateLimitCounters(config.redisUrl, undefined, {
+        onError: (error) => process.stderr.write(`roster: Redis for rate limits: ${error.message} (requests go through uncounted meanwhile)\n`),
+      })
+    : undefined
   const app = buildServer({
     provisioning: roster.provisioning,
     tokens: roster.tokens,

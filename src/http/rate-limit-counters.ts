@@ -27,7 +27,11 @@ export function memoryRateLimitCounters(options: { clock?: () => number; maxKeys
 /** The part of an ioredis client the shared counters use. */
 interface RedisClient {
   defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void
+  once(event: 'ready' | 'error', listener: (error?: Error) => void): unknown
+  on(event: 'error', listener: (error: Error) => void): unknown
+  readonly status: string
   quit(): Promise<unknown>
+  disconnect(): void
 }
 
 type CountCommand = (key: string, windowMs: number) => Promise<[number, number]>
@@ -47,7 +51,11 @@ return {n, ttl}
  * installs it (`npm install ioredis`). Commands fail fast while Redis is unreachable (no offline queue), and
  * the caller lets such a request through uncounted.
  */
-export async function openRedisRateLimitCounters(url: string, namespace = 'roster-scim-rate-limit:'): Promise<RateLimitCounters> {
+export async function openRedisRateLimitCounters(
+  url: string,
+  namespace = 'roster-scim-rate-limit:',
+  options: { readonly onError?: (error: Error) => void } = {},
+): Promise<RateLimitCounters> {
   const specifier = 'ioredis'
   let Redis: new (url: string, options: object) => RedisClient
   try {
@@ -57,6 +65,25 @@ export async function openRedisRateLimitCounters(url: string, namespace = 'roste
     throw new Error('ROSTER_REDIS_URL is set, but the ioredis package is not installed: run `npm install ioredis`')
   }
   const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 })
+  // ioredis reconnects by itself; each failed attempt is an 'error' event, which must have a listener.
+  let lastReport = 0
+  client.on('error', (error) => {
+    if (Date.now() - lastReport < 60_000) return
+    lastReport = Date.now()
+    options.onError?.(error)
+  })
+  // Commands sent before the connection is up would fail (no offline queue): wait for it a little, so the
+  // first requests are counted. Redis down at start does not stop Roster: requests go through uncounted
+  // until it is back.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2_500)
+    const done = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    client.once('ready', done)
+    client.once('error', done)
+  })
   client.defineCommand('rosterCount', { numberOfKeys: 1, lua: COUNT_LUA })
   const count = (client as unknown as { rosterCount: CountCommand }).rosterCount.bind(client)
   return {
@@ -65,7 +92,8 @@ export async function openRedisRateLimitCounters(url: string, namespace = 'roste
       return { allowed: n <= limit, limit, remaining: Math.max(0, limit - n), retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) }
     },
     async close() {
-      await client.quit().catch(() => undefined)
+      if (client.status === 'ready') await client.quit().catch(() => undefined)
+      else client.disconnect()
     },
   }
 }

@@ -79,3 +79,35 @@ describe('Rate limits per token and OAuth client (scimRateLimitPerMinute)', () =
     assert.ok(events.every((e) => /requests per minute/.test(e.outcome.detail ?? '')))
   })
 })
+
+describe('Rate limits counted in Redis (ROSTER_REDIS_URL)', async () => {
+  const url = process.env.ROSTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const { Redis } = await import('ioredis')
+  const probe = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  const skip = await probe.connect().then(
+    () => false,
+    (e: Error) => {
+      if (process.env.CI === 'true') throw new Error(`Redis is required under CI: ${url}: ${e.message}`)
+      console.warn(`\n*** SKIPPING rate limits in Redis: ${url} is unreachable (${e.message}) ***\n`)
+      return `Redis unreachable at ${url}`
+    },
+  )
+  probe.disconnect()
+  let srv: TestServer
+  before(async () => {
+    if (!skip) srv = await startTestServer({ ROSTER_REDIS_URL: url })
+  })
+  after(async () => {
+    if (!skip) await srv.close()
+  })
+
+  test("the organization's limit holds, with the same headers and 429", { skip }, async () => {
+    const org = await srv.org(`redis-${Date.now().toString(36)}`, { scimRateLimitPerMinute: 2 })
+    for (let i = 0; i < 2; i++) {
+      const res = await org.request('GET', '/Users')
+      assertStatus(res, 200)
+      assert.equal(res.headers.get('x-ratelimit-remaining'), String(1 - i))
+    }
+    assertTooManyRequests(await org.request('GET', '/Users'))
+  })
+})

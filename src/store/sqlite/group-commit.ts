@@ -133,10 +133,19 @@ export class GroupCommit {
   }
 
   private runSync(walPath: string): Promise<void> {
-    // The WAL exists once a COMMIT has written to it, and keeps its inode while the connection is open
-    // (SQLite deletes it only when the last connection closes, and resets or truncates it in place).
-    this.fd ??= openSync(walPath, 'r')
-    const fd = this.fd
+    let fd: number
+    try {
+      // The WAL exists once a COMMIT has written to it, and keeps its inode while the connection is open
+      // (SQLite deletes it only when the last connection closes, and resets or truncates it in place).
+      fd = this.fd ??= openSync(walPath, 'r')
+    } catch (e) {
+      this.syncing = undefined
+      this.broken ??= new Error(`cannot open the SQLite WAL ${walPath} to sync it: ${(e as Error).message}`, { cause: e })
+      const next = this.nextSync
+      this.nextSync = undefined
+      next?.reject(this.broken)
+      return Promise.reject(this.broken)
+    }
     this.stats.syncs++
     return new Promise<void>((resolve, reject) => {
       fdatasync(fd, (error) => {
