@@ -370,7 +370,7 @@ export class ProvisioningService {
       sortOrder: query.sortOrder,
     }
     if (query.cursor !== undefined) return this.listByCursor(registry, scope, resourceType, query, where)
-    const result = await this.store.query(scope.tenant, resourceType, { ...where, startIndex: query.startIndex, count: query.count })
+    const result = await this.store.query(scope.tenant, resourceType, { ...where, startIndex: query.startIndex, count: query.count, ...this.groupsOption(registry, resourceType, query) })
     const resources = await this.render(registry, scope, resourceType, result.resources, query)
     return listResponseJson(resources, result.totalResults ?? 0, query.startIndex)
   }
@@ -391,6 +391,7 @@ export class ProvisioningService {
     const withTotal = position.totalResults === undefined || query.count === 0
     const result = await this.store.query(scope.tenant, resourceType, {
       ...where,
+      ...this.groupsOption(registry, resourceType, query),
       startIndex: 1,
       count: query.count,
       ...(position.after ? { after: position.after } : {}),
@@ -426,7 +427,7 @@ export class ProvisioningService {
         skip -= p.total
         continue
       }
-      const page = await this.store.query(scope.tenant, p.type, { ...rootWhere(registry, p, query), startIndex: skip + 1, count: want })
+      const page = await this.store.query(scope.tenant, p.type, { ...rootWhere(registry, p, query), startIndex: skip + 1, count: want, ...this.groupsOption(registry, p.type, query) })
       resources.push(...(await this.render(registry, scope, p.type, page.resources, query)))
       want -= page.resources.length
       skip = 0
@@ -465,7 +466,14 @@ export class ProvisioningService {
         continue
       }
       const after = i === start ? position.after : undefined
-      const page = await this.store.query(scope.tenant, p.type, { ...rootWhere(registry, p, query), startIndex: 1, count: want, ...(after ? { after } : {}), withTotal: false })
+      const page = await this.store.query(scope.tenant, p.type, {
+        ...rootWhere(registry, p, query),
+        startIndex: 1,
+        count: want,
+        ...(after ? { after } : {}),
+        withTotal: false,
+        ...this.groupsOption(registry, p.type, query),
+      })
       resources.push(...(await this.render(registry, scope, p.type, page.resources, query)))
       want -= page.resources.length
       if (page.next) {
@@ -535,6 +543,11 @@ export class ProvisioningService {
       }
       return JSON.stringify(projectResource(full, opts))
     })
+  }
+
+  /** `{ groups: true }` for a store query whose users' groups the response shows. */
+  private groupsOption(registry: SchemaRegistry, resourceType: string, projection: Projection): { groups?: true } {
+    return this.hasAttribute(resourceType, 'groups') && this.isReturned('groups', registry, resourceType, projection) ? { groups: true } : {}
   }
 
   /** isAttributeReturned, answered at once for a response with no projection (the usual one). */

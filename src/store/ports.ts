@@ -116,12 +116,18 @@ export interface StoreQuery {
   readonly after?: StoreCursor
   /** false skips the COUNT (cursor pages of a huge tenant need not count it every time); default true. */
   readonly withTotal?: boolean
+  /**
+   * Also read each resource's groups (a User's `groups`), with the page where the adapter can: its
+   * resources then carry `groups` (StoredResourceWithGroups). An adapter may leave them out, and the caller
+   * reads them with listGroupsOf.
+   */
+  readonly groups?: boolean
 }
 
 export interface QueryResult {
   /** Absent when the query asked for withTotal: false. */
   readonly totalResults?: number
-  readonly resources: readonly StoredResource[]
+  readonly resources: readonly StoredResourceWithGroups[]
   /**
    * The position of the last row returned, when more rows follow it (cursor paging). Set with or without
    * `after`, so the first cursor page is a plain startIndex 1 query; absent on the last page. Adapters

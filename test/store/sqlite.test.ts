@@ -114,6 +114,15 @@ describe('sqlite: EXPLAIN QUERY PLAN of the statements query() runs', () => {
     assert.doesNotMatch(count, /\bSCAN r\b/, count)
   })
 
+  test('a lookup of one userName or id is an index search with nothing to sort; other filters sort their matches', () => {
+    for (const filter of ['userName eq "User7"', 'id eq "t1-u7"', 'userName eq "user7" and active eq true']) {
+      const { page } = plan('User', filter)
+      assert.doesNotMatch(page, /TEMP B-TREE|\bSCAN r\b/, `${filter}:\n${page}`)
+    }
+    const { page } = plan('User', 'externalId eq "ext7"')
+    assert.match(page, /USE TEMP B-TREE FOR ORDER BY/, page)
+  })
+
   test('an unfiltered page walks resources_created in order: no sort, no scan', () => {
     const { page } = plan('User', undefined)
     assert.match(page, /SEARCH r USING INDEX resources_created \(tenant_id=\? AND resource_type=\?\)/)

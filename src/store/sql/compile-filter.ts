@@ -58,6 +58,19 @@ export function compileFilter(node: ResolvedFilterNode, context: FilterContext):
 }
 
 /**
+ * Whether no more than one resource can match: the filter is, or has among its top-level `and` terms, an
+ * `eq` on id or on a User's userName with a non-null value (both unique within a tenant and type). Such a
+ * query needs no ORDER BY; measured on SQLite, the sort of the one row SQLite otherwise prepares doubled the
+ * cost of the `userName eq` lookup IdPs send before every create (33 µs against 16 µs).
+ */
+export function matchesAtMostOne(node: ResolvedFilterNode): boolean {
+  if (node.kind === 'and') return matchesAtMostOne(node.left) || matchesAtMostOne(node.right)
+  if (node.kind !== 'compare' || node.op !== 'eq' || node.value === null || node.attr.subAttribute || node.attr.isExtension) return false
+  const { attr } = node
+  return (attr.isCommon && attr.attribute.name === 'id') || (attr.schema === USER_SCHEMA && attr.attribute.name === 'userName')
+}
+
+/**
  * The ORDER BY expression for sortBy (RFC 7644 §3.4.2.3), without direction. Case-insensitive strings
  * sort by their lower-cased form; a multi-valued attribute sorts by its primary element's value, or its
  * first element's when none is primary. Throws ScimError 400 for attributes that cannot be sorted on.

@@ -22,7 +22,7 @@ import type {
   UpdateOptions,
 } from '../ports.js'
 import { auditEventOf } from '../sql/audit-events.js'
-import { compileFilter } from '../sql/compile-filter.js'
+import { compileFilter, matchesAtMostOne } from '../sql/compile-filter.js'
 import { TOKEN_COLUMNS, indexedValuesOf, toToken, type TokenRow } from '../sql/resource-rows.js'
 import { compileKeysetAfter, compileKeysetOrder } from '../sql/keyset.js'
 import { sqliteDialect } from '../sql/sql-dialect.js'
@@ -126,7 +126,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
  * The page selects the sort key as `sort_key`, from the ORDER BY's own expression, for QueryResult.next.
  * Exported so that the EXPLAIN QUERY PLAN tests plan exactly what runs.
  */
-export function buildQuerySql(tenant: string, resourceType: string, query: Pick<StoreQuery, 'filter' | 'sortBy' | 'sortOrder' | 'after'>) {
+export function buildQuerySql(tenant: string, resourceType: string, query: Pick<StoreQuery, 'filter' | 'sortBy' | 'sortOrder' | 'after'>, options: { readonly groupIds?: boolean } = {}) {
   const params: unknown[] = [tenant, resourceType]
   let where = 'r.tenant_id = ? AND r.resource_type = ?'
   if (query.filter) {
@@ -149,13 +149,19 @@ export function buildQuerySql(tenant: string, resourceType: string, query: Pick<
     pageWhere += ` AND ${after.sql}`
     pageParams.push(...after.params)
   }
+  const orderBy = query.filter && matchesAtMostOne(query.filter) ? '' : ` ORDER BY ${order.orderBy}`
+  // The ids of each user's direct groups, read with its row as get does (getWithGroups).
+  const groups = options.groupIds ? `, (${GROUP_IDS_OF_R}) AS group_ids` : ''
   return {
     countSql: `SELECT COUNT(*) AS n FROM resources r WHERE ${where}`,
-    pageSql: `SELECT ${RESOURCE_COLUMNS}, ${order.key} AS sort_key FROM resources r WHERE ${pageWhere} ORDER BY ${order.orderBy} LIMIT ? OFFSET ?`,
+    pageSql: `SELECT ${RESOURCE_COLUMNS}, ${order.key} AS sort_key${groups} FROM resources r WHERE ${pageWhere}${orderBy} LIMIT ? OFFSET ?`,
     params,
     pageParams,
   }
 }
+
+/** The JSON array of the ids of the direct groups of the resource `r` (group_members_member covers it). */
+const GROUP_IDS_OF_R = `SELECT json_group_array(m.group_id) FROM group_members m WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id`
 
 const RESOURCE_COLUMNS = 'r.id, r.resource_type, r.data, r.version, r.created, r.last_modified'
 
@@ -171,6 +177,8 @@ interface ResourceRow {
 /** A row of a query page: the resource and its sort key, as the ORDER BY computed it. */
 interface PageRow extends ResourceRow {
   readonly sort_key: unknown
+  /** With buildQuerySql's groupIds: the ids of the user's direct groups, as a JSON array. */
+  readonly group_ids?: string
 }
 
 /** The sort key as a cursor holds it: SQLite gives text, numbers (booleans as 0/1) or NULL here. */
@@ -250,9 +258,7 @@ class SqliteResourceStore implements ResourceStore {
       // names come from GroupFacts. No ORDER BY in the aggregate: it made SQLite build a temporary B-tree per
       // row (measured 17 µs against 43 µs); the few ids are sorted here.
       getWithGroups: p<ResourceRow & { group_ids: string }>(
-        `SELECT ${RESOURCE_COLUMNS},
-           (SELECT json_group_array(m.group_id) FROM group_members m WHERE m.tenant_id = r.tenant_id AND m.member_id = r.id) AS group_ids
-         FROM resources r WHERE r.tenant_id = ? AND r.resource_type = ? AND r.id = ?`,
+        `SELECT ${RESOURCE_COLUMNS}, (${GROUP_IDS_OF_R}) AS group_ids FROM resources r WHERE r.tenant_id = ? AND r.resource_type = ? AND r.id = ?`,
       ),
       update: p(
         `UPDATE resources SET data = ?, version = version + 1, last_modified = ?, user_name_ci = ?, external_id = ?, display_name_ci = ?, password_hash = ?
@@ -298,6 +304,7 @@ class SqliteResourceStore implements ResourceStore {
          ORDER BY x.member_id, x.group_id`,
       ),
       // Without nested groups in the tenant every group is a direct one: one index search per user.
+      directGroupIds: db.prepare<unknown[], string>(`SELECT group_id FROM group_members WHERE tenant_id = ? AND member_id = ? ORDER BY group_id`).pluck(),
       directGroupsOfMany: p<{ member_id: string; group_id: string }>(
         `SELECT m.member_id, m.group_id FROM group_members m
          WHERE m.tenant_id = ? AND m.member_id IN (SELECT value FROM json_each(?))
@@ -336,11 +343,14 @@ class SqliteResourceStore implements ResourceStore {
     }
     const row = this.s.getWithGroups.get(tenant, resourceType, id)
     if (!row) return undefined
-    const groups = this.groupFacts.nested(tenant)
-      ? (this.groupsOf(tenant, [id]).get(id) ?? [])
-      : (JSON.parse(row.group_ids) as string[]).sort().map((groupId) => this.directGroup(tenant, groupId))
+    const groups = this.groupFacts.nested(tenant) ? (this.groupsOf(tenant, [id]).get(id) ?? []) : this.directGroups(tenant, row.group_ids)
     // Not a spread of toStored(row): that would read (and parse) its data.
     return Object.assign(toStored(row), { groups })
+  }
+
+  /** The direct groups named by a `group_ids` column, in id order, with their display names. */
+  private directGroups(tenant: string, groupIds: string): GroupRef[] {
+    return (JSON.parse(groupIds) as string[]).sort().map((groupId) => this.directGroup(tenant, groupId))
   }
 
   private directGroup(tenant: string, groupId: string): GroupRef {
@@ -364,11 +374,22 @@ class SqliteResourceStore implements ResourceStore {
   }
 
   async query(tenant: string, resourceType: string, query: StoreQuery): Promise<QueryResult> {
-    const { countSql, pageSql, params, pageParams } = buildQuerySql(tenant, resourceType, query)
+    // Users' direct groups come with the page when asked, unless the tenant nests groups (listGroupsOf then).
+    const groupIds = query.groups === true && !this.groupFacts.nested(tenant)
+    const { countSql, pageSql, params, pageParams } = buildQuerySql(tenant, resourceType, query, { groupIds })
     const offset = query.after ? 0 : Math.max(1, Math.trunc(query.startIndex)) - 1
     const limit = Math.max(0, Math.trunc(query.count))
     const count = query.withTotal === false ? undefined : this.cached<{ n: number }>(countSql)
-    return this.tx.query(count, this.cached<PageRow>(pageSql), params, pageParams, limit, offset, query.after !== undefined)
+    const page = this.cached<PageRow>(pageSql)
+    const toResult = (row: PageRow) => (groupIds ? Object.assign(toStored(row), { groups: this.directGroups(tenant, row.group_ids!) }) : toStored(row))
+    if (limit === 0) return count ? { totalResults: count.get(...params)?.n ?? 0, resources: [] } : { resources: [] }
+    // A first page that holds every match needs no COUNT, and then no transaction: one statement is its own
+    // snapshot. The IdPs' `userName eq` lookup before each create is such a page.
+    if (offset === 0 && !query.after) {
+      const rows = page.all(...pageParams, limit + 1, 0)
+      if (rows.length <= limit) return { ...(count ? { totalResults: rows.length } : {}), resources: rows.map(toResult) }
+    }
+    return this.tx.query(count, page, params, pageParams, limit, offset, toResult)
   }
 
   async listMembers(tenant: string, groupIds: readonly string[]): Promise<Map<string, MemberRef[]>> {
@@ -383,6 +404,11 @@ class SqliteResourceStore implements ResourceStore {
     const result = new Map<string, GroupRef[]>(userIds.map((id) => [id, []]))
     if (userIds.length === 0) return result
     if (!this.groupFacts.nested(tenant)) {
+      if (userIds.length === 1) {
+        const id = userIds[0]!
+        result.set(id, this.s.directGroupIds.all(tenant, id).map((groupId) => this.directGroup(tenant, groupId)))
+        return result
+      }
       for (const row of this.s.directGroupsOfMany.all(tenant, JSON.stringify(userIds))) result.get(row.member_id)?.push(this.directGroup(tenant, row.group_id))
       return result
     }
@@ -530,18 +556,15 @@ class SqliteResourceStore implements ResourceStore {
     pageParams: unknown[],
     limit: number,
     offset: number,
-    positioned: boolean,
+    toResult: (row: PageRow) => StoredResource,
   ): QueryResult {
-    if (limit === 0) return count ? { totalResults: count.get(...params)?.n ?? 0, resources: [] } : { resources: [] }
-    const rows = page.all(...pageParams, limit + 1, offset)
-    // A first page that holds every match needs no COUNT: the IdPs' `userName eq` lookup before each create
-    // is such a page, and its COUNT was a second index search per request.
-    const complete = !positioned && offset === 0 && rows.length <= limit
-    const totalResults = !count ? undefined : complete ? rows.length : (count.get(...params)?.n ?? 0)
+    const totalResults = count ? (count.get(...params)?.n ?? 0) : undefined
     const total = totalResults === undefined ? {} : { totalResults }
-    if (rows.length <= limit) return { ...total, resources: rows.map(toStored) }
+    if (totalResults !== undefined && offset >= totalResults) return { ...total, resources: [] }
+    const rows = page.all(...pageParams, limit + 1, offset)
+    if (rows.length <= limit) return { ...total, resources: rows.map(toResult) }
     const last = rows[limit - 1]!
-    return { ...total, resources: rows.slice(0, limit).map(toStored), next: { key: sortKeyOf(last), id: last.id } }
+    return { ...total, resources: rows.slice(0, limit).map(toResult), next: { key: sortKeyOf(last), id: last.id } }
   }
 
   private loadForWrite(tenant: string, resourceType: string, id: string, ifMatch: number | undefined): ResourceRowWithSecret {

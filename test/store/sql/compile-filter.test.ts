@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { SchemaRegistry, ScimError, parseAttributePath, parseFilter, resolveFilter } from '../../../src/scim/index.js'
-import { compileFilter, compileSortKey, nextPrefix } from '../../../src/store/sql/compile-filter.js'
+import { compileFilter, compileSortKey, matchesAtMostOne, nextPrefix } from '../../../src/store/sql/compile-filter.js'
 import { postgresDialect, sqliteDialect } from '../../../src/store/sql/sql-dialect.js'
 
 // Kysely's testSql: the exact SQL and parameters per dialect, no database. SQLite's placeholders are
@@ -524,5 +524,30 @@ describe('nextPrefix: the exclusive upper bound of a prefix range', () => {
   ]
   for (const [prefix, upper] of bounds) {
     test(`${JSON.stringify(prefix)} → ${JSON.stringify(upper)}`, () => assert.equal(nextPrefix(prefix), upper))
+  }
+})
+
+describe('matchesAtMostOne: filters that name one resource at most (then no ORDER BY is needed)', () => {
+  const cases: { filter: string; resourceType?: 'User' | 'Group'; expected: boolean }[] = [
+    { filter: 'userName eq "bjensen"', expected: true },
+    { filter: 'USERNAME eq "bjensen"', expected: true },
+    { filter: 'id eq "2819c223"', expected: true },
+    { filter: 'id eq "g1"', resourceType: 'Group', expected: true },
+    { filter: 'userName eq "bjensen" and active eq true', expected: true },
+    { filter: 'active eq true and (title pr and userName eq "bjensen")', expected: true },
+    { filter: 'userName eq "bjensen" or userName eq "jsmith"', expected: false },
+    { filter: 'not (userName eq "bjensen")', expected: false },
+    { filter: 'userName ne "bjensen"', expected: false },
+    { filter: 'userName sw "bj"', expected: false },
+    { filter: 'externalId eq "e1"', expected: false },
+    { filter: 'displayName eq "Babs"', expected: false },
+    { filter: 'emails.value eq "b@example.com"', expected: false },
+    { filter: 'emails[value eq "b@example.com"]', expected: false },
+    { filter: 'displayName eq "Admins"', resourceType: 'Group', expected: false },
+  ]
+  for (const c of cases) {
+    test(`${c.filter} (${c.resourceType ?? 'User'}) → ${c.expected}`, () => {
+      assert.equal(matchesAtMostOne(resolveFilter(parseFilter(c.filter), registry, c.resourceType ?? 'User')), c.expected)
+    })
   }
 })
