@@ -123,6 +123,12 @@ describe('sqlite: EXPLAIN QUERY PLAN of the statements query() runs', () => {
     assert.match(page, /USE TEMP B-TREE FOR ORDER BY/, page)
   })
 
+  test('the total of an unfiltered list reads resource_counts, not the resources', () => {
+    const { count } = plan('User', undefined)
+    assert.match(count, /SEARCH c USING PRIMARY KEY \(tenant_id=\? AND resource_type=\?\)/, count)
+    assert.doesNotMatch(count, /\br\b/, count)
+  })
+
   test('an unfiltered page walks resources_created in order: no sort, no scan', () => {
     const { page } = plan('User', undefined)
     assert.match(page, /SEARCH r USING INDEX resources_created \(tenant_id=\? AND resource_type=\?\)/)
@@ -158,6 +164,7 @@ describe('sqlite: schema, pragmas and migrations', () => {
       'audit_events',
       'group_members',
       'oauth_clients',
+      'resource_counts',
       'resource_emails',
       'resources',
       'signing_keys',
@@ -258,7 +265,7 @@ describe('sqlite: organizations and the audit log', () => {
       .map((r) => r.name)
       .filter((name) => db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${name}')`).all().some((c) => c.name === 'tenant_id'))
     // Admins scoped to an organization are the caller's to remove or widen (ports.ts deleteTenant).
-    assert.deepStrictEqual(tables.sort(), ['admins', 'audit_events', 'group_members', 'oauth_clients', 'resource_emails', 'resources', 'tokens'])
+    assert.deepStrictEqual(tables.sort(), ['admins', 'audit_events', 'group_members', 'oauth_clients', 'resource_counts', 'resource_emails', 'resources', 'tokens'])
     for (const table of tables.filter((t) => t !== 'admins')) {
       const count = (tenant: string) => db.prepare(`SELECT COUNT(*) FROM ${table} WHERE tenant_id = ?`).pluck().get(tenant)
       assert.equal(count('gone'), 0, table)
@@ -303,5 +310,34 @@ describe('sqlite: organizations and the audit log', () => {
         assert.doesNotMatch(text, /\bSCAN audit_events\b|TEMP B-TREE/, text)
       })
     }
+  })
+})
+
+describe('sqlite: resource_counts follows every writer', () => {
+  test('creates, deletes (cascading too), another connection and a removed tenant all keep the unfiltered total right', async () => {
+    const path = freshPath()
+    const store = openSqliteStore(path)
+    const total = async (tenant: string, type: string) => (await store.resources.query(tenant, type, { startIndex: 1, count: 0 })).totalResults
+    for (let i = 0; i < 5; i++) {
+      await store.resources.create('t1', { id: `u${i}`, resourceType: 'User', data: { schemas: [USER_SCHEMA], userName: `user${i}` }, now: at(i) })
+    }
+    await store.resources.create('t1', { id: 'g1', resourceType: 'Group', data: { schemas: [GROUP_SCHEMA], displayName: 'G' }, memberIds: ['u0'], now: at(9) })
+    assert.deepEqual([await total('t1', 'User'), await total('t1', 'Group'), await total('t2', 'User')], [5, 1, 0])
+    await store.resources.delete('t1', 'User', 'u0')
+    const other = new Database(path)
+    other.prepare(`DELETE FROM resources WHERE tenant_id = 't1' AND id = 'u1'`).run()
+    other.close()
+    assert.deepEqual([await total('t1', 'User'), await total('t1', 'Group')], [3, 1])
+    await store.tenants.insertTenant({ id: 't3', name: 'T3', createdAt: at(0), settings: DEFAULT_TENANT_SETTINGS })
+    await store.resources.create('t3', { id: 'x', resourceType: 'User', data: { schemas: [USER_SCHEMA], userName: 'x' }, now: at(0) })
+    assert.equal(await store.tenants.deleteTenant('t3'), true)
+    assert.equal(await total('t3', 'User'), 0)
+    await store.close()
+    const db = inspect(path)
+    assert.deepEqual(db.prepare('SELECT tenant_id, resource_type, n FROM resource_counts ORDER BY 1, 2').all(), [
+      { tenant_id: 't1', resource_type: 'Group', n: 1 },
+      { tenant_id: 't1', resource_type: 'User', n: 3 },
+    ])
+    db.close()
   })
 })

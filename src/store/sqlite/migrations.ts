@@ -174,6 +174,25 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX group_members_nested ON group_members (tenant_id, member_id) WHERE member_type = 'Group';
   `,
+  // 4: the number of resources of each type per tenant, kept by triggers in the writing transaction, so the
+  // totalResults of an unfiltered list is a lookup: COUNT(*) walked an index of the whole tenant, 120 ms at
+  // 1,000,000 users (bench: the first cursor page, 8 requests/s), and the triggers see every writer.
+  `
+  CREATE TABLE resource_counts (
+    tenant_id     TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    n             INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, resource_type)
+  ) WITHOUT ROWID;
+  INSERT INTO resource_counts (tenant_id, resource_type, n) SELECT tenant_id, resource_type, COUNT(*) FROM resources GROUP BY tenant_id, resource_type;
+  CREATE TRIGGER resource_counts_insert AFTER INSERT ON resources BEGIN
+    INSERT INTO resource_counts (tenant_id, resource_type, n) VALUES (NEW.tenant_id, NEW.resource_type, 1)
+    ON CONFLICT (tenant_id, resource_type) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER resource_counts_delete AFTER DELETE ON resources BEGIN
+    UPDATE resource_counts SET n = n - 1 WHERE tenant_id = OLD.tenant_id AND resource_type = OLD.resource_type;
+  END;
+  `,
 ]
 
 /**

@@ -57,7 +57,8 @@ function insertUnique(insert: () => void, detail: (constraint: string) => string
 }
 
 /** The tables a tenant owns, children first: explicit deletes are cheaper than ON DELETE CASCADE row by row. */
-const TENANT_TABLES = ['group_members', 'resource_emails', 'resources', 'tokens', 'oauth_clients', 'audit_events'] as const
+// resource_counts last: deleting the resources updates it (its triggers), then its rows go too.
+const TENANT_TABLES = ['group_members', 'resource_emails', 'resources', 'tokens', 'oauth_clients', 'audit_events', 'resource_counts'] as const
 
 export class SqliteTenantStore implements TenantStore {
   private readonly s

@@ -153,7 +153,10 @@ export function buildQuerySql(tenant: string, resourceType: string, query: Pick<
   // The ids of each user's direct groups, read with its row as get does (getWithGroups).
   const groups = options.groupIds ? `, (${GROUP_IDS_OF_R}) AS group_ids` : ''
   return {
-    countSql: `SELECT COUNT(*) AS n FROM resources r WHERE ${where}`,
+    // Unfiltered, the count is kept by triggers (migration 4); a tenant with none of the type has no row.
+    countSql: query.filter
+      ? `SELECT COUNT(*) AS n FROM resources r WHERE ${where}`
+      : `SELECT COALESCE((SELECT n FROM resource_counts c WHERE c.tenant_id = ? AND c.resource_type = ?), 0) AS n`,
     pageSql: `SELECT ${RESOURCE_COLUMNS}, ${order.key} AS sort_key${groups} FROM resources r WHERE ${pageWhere}${orderBy} LIMIT ? OFFSET ?`,
     params,
     pageParams,
