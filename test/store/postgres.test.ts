@@ -99,13 +99,22 @@ describe('postgres: EXPLAIN of the statements query() runs', { skip }, () => {
     if (schema) await schemas.settleShared(schema, passed, 'EXPLAIN')
   })
 
-  /** The plan of listSql (count and page in one statement: the count scans `r`, the page `r_1`). */
-  const plan = async (resourceType: string, filter: string | undefined, extra: { after?: { key: string; id: string } } = {}) => {
+  /**
+   * The plan of listSql (count and page in one statement: the count scans `r`, the page `r_1`), or of the
+   * page or the count alone, as a startIndex page runs them.
+   */
+  const plan = async (
+    resourceType: string,
+    filter: string | undefined,
+    extra: { after?: { key: string; id: string }; statement?: 'listSql' | 'pageSql' | 'countSql' } = {},
+  ) => {
     const q = buildPostgresQuerySql('t1', resourceType, {
       ...(filter ? { filter: resolveFilter(parseFilter(filter), registry, resourceType) } : {}),
       ...(extra.after ? { after: extra.after } : {}),
     })
-    const { rows } = await db!.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT TEXT, COSTS OFF) ${q.listSql}`, [...q.pageParams, 11, 0])
+    const statement = extra.statement ?? 'listSql'
+    const values = statement === 'countSql' ? q.params : [...q.pageParams, 11, 0]
+    const { rows } = await db!.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT TEXT, COSTS OFF) ${q[statement]}`, values)
     return rows.map((r) => r['QUERY PLAN']).join('\n')
   }
   /** How often `index` is searched in the plan: once for the count and once for the page, if it serves both. */
@@ -130,12 +139,54 @@ describe('postgres: EXPLAIN of the statements query() runs', { skip }, () => {
       if (c.cond) assert.match(text, c.cond, text)
       assert.doesNotMatch(text, /Seq Scan/, text)
     })
+    test(`${c.type}: ${c.filter}, the page and the count on their own (a startIndex page): each searches ${c.indexes.join(' and ')}, never a Seq Scan`, async () => {
+      for (const statement of ['pageSql', 'countSql'] as const) {
+        const text = await plan(c.type, c.filter, { statement })
+        for (const index of c.indexes) assert.ok(searches(text, index) >= 1, `${index} in the ${statement} plan:\n${text}`)
+        if (c.cond) assert.match(text, c.cond, text)
+        assert.doesNotMatch(text, /Seq Scan/, text)
+      }
+    })
+  }
+
+  // Lists whose filter compares by equality only run as named statements (postgres-store.ts
+  // comparesByEquality), which PostgreSQL may run on a generic plan: one made without the values.
+  let prepared = 0
+  const genericPlan = async (resourceType: string, filter: string, statement: 'pageSql' | 'countSql') => {
+    const q = buildPostgresQuerySql('t1', resourceType, { filter: resolveFilter(parseFilter(filter), registry, resourceType) })
+    const values = statement === 'countSql' ? q.params : [...q.pageParams, 11, 0]
+    const name = `generic_${++prepared}`
+    await db!.query(`PREPARE ${name} AS ${q[statement]}`)
+    try {
+      await db!.query('SET plan_cache_mode = force_generic_plan')
+      const args = values.map((v) => (typeof v === 'number' ? String(v) : db!.escapeLiteral(String(v)))).join(', ')
+      const { rows } = await db!.query<{ 'QUERY PLAN': string }>(`EXPLAIN (FORMAT TEXT, COSTS OFF) EXECUTE ${name}(${args})`)
+      return rows.map((r) => r['QUERY PLAN']).join('\n')
+    } finally {
+      await db!.query('RESET plan_cache_mode')
+      await db!.query(`DEALLOCATE ${name}`)
+    }
+  }
+  for (const c of indexed.filter((c) => / eq /.test(c.filter))) {
+    test(`${c.type}: ${c.filter} on a generic plan (a named statement): the page and the count each search ${c.indexes.join(' and ')}`, async () => {
+      for (const statement of ['pageSql', 'countSql'] as const) {
+        const text = await genericPlan(c.type, c.filter, statement)
+        for (const index of c.indexes) assert.ok(searches(text, index) >= 1, `${index} in the generic ${statement} plan:\n${text}`)
+        assert.doesNotMatch(text, /Seq Scan/, text)
+      }
+    })
   }
 
   test('an unfiltered page walks resources_created in order: no Sort of the rows, no Seq Scan', async () => {
     const text = await plan('User', undefined)
     assert.match(text, /Index Scan using resources_created on resources r_1\b/, text)
     assert.doesNotMatch(text, /Seq Scan|Sort Key: r_1\.created/, text)
+  })
+
+  test('an unfiltered page on its own walks resources_created in order: no Sort of the rows, no Seq Scan', async () => {
+    const text = await plan('User', undefined, { statement: 'pageSql' })
+    assert.match(text, /Index Scan using resources_created on resources r\b/, text)
+    assert.doesNotMatch(text, /Seq Scan|Sort Key: r\.created/, text)
   })
 
   test('a cursor page seeks into resources_created with one row comparison', async () => {

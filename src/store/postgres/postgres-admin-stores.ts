@@ -40,6 +40,7 @@ import {
   type SigningKeyRow,
   type TenantRow,
 } from '../sql/admin-rows.js'
+import { StatementNames } from './statements.js'
 
 /**
  * Runs a write, turning a unique violation (23505) of one of `details`' constraints into 409 uniqueness
@@ -84,16 +85,22 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
 
 const placeholders = (n: number) => Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ')
 
+/**
+ * The statements of these stores, named (statements.ts): their texts are fixed, or built from column
+ * names only (updateAdmin's SET list), so a few dozen at most.
+ */
+const statements = new StatementNames(100)
+
 /** Common reads: the rows of a statement. */
 abstract class PostgresTable {
   constructor(protected readonly pool: Pool) {}
 
   protected async rows<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    return (await this.pool.query<R>(sql, params)).rows
+    return (await this.pool.query<R>(statements.query(sql, params))).rows
   }
 
   protected async changed(sql: string, params: unknown[]): Promise<number> {
-    return (await this.pool.query(sql, params)).rowCount ?? 0
+    return (await this.pool.query(statements.query(sql, params))).rowCount ?? 0
   }
 }
 

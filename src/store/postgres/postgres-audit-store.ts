@@ -3,8 +3,22 @@ import { uniqueness } from '../../scim/index.js'
 import type { AuditEvent, AuditPage, AuditQuery, AuditStore, AuditSummary } from '../ports.js'
 import { AUDIT_EVENT_COLUMNS, auditEventValues, auditPageOf, compileAuditQuery } from '../sql/audit-events.js'
 import { postgresDialect } from '../sql/sql-dialect.js'
+import { bound, named } from './statements.js'
 
-const INSERT_AUDIT_EVENT = `INSERT INTO audit_events (${AUDIT_EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)`
+const INSERT_AUDIT_EVENT = named(`INSERT INTO audit_events (${AUDIT_EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)`)
+
+/**
+ * Several events in one statement, one array per column (auditEventValues' order). ON CONFLICT DO NOTHING
+ * and RETURNING tell which id was taken (by a stored event or an earlier one of the same statement)
+ * without a failed statement, so the 409 names it as the one-event INSERT does.
+ */
+const INSERT_AUDIT_EVENTS = named(`
+  INSERT INTO audit_events (${AUDIT_EVENT_COLUMNS})
+  SELECT ${AUDIT_EVENT_COLUMNS}
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::jsonb[]) WITH ORDINALITY AS e(${AUDIT_EVENT_COLUMNS}, ord)
+  ORDER BY ord
+  ON CONFLICT DO NOTHING
+  RETURNING id`)
 
 /**
  * pruneAuditEvents' statement ($1 tenant, $2 before, $3 batch size): the oldest rows are found on
@@ -23,10 +37,30 @@ export const PRUNE_AUDIT_EVENTS_SQL = `DELETE FROM audit_events WHERE ctid = ANY
  */
 export async function insertAuditEventWith(client: Pick<PoolClient, 'query'>, event: AuditEvent): Promise<void> {
   try {
-    await client.query(INSERT_AUDIT_EVENT, auditEventValues(event))
+    await client.query(bound(INSERT_AUDIT_EVENT, auditEventValues(event)))
   } catch (e) {
     if (e instanceof DatabaseError && e.code === '23505' && e.constraint === 'audit_events_pkey') throw uniqueness(`An audit event with id "${event.id}" already exists`)
     throw e
+  }
+}
+
+/**
+ * Inserts events through a write's transaction (createMany's) in one statement. A taken id is 409
+ * uniqueness naming the first such event, and the caller's transaction then rolls back, written events
+ * included, as when the events were inserted one at a time.
+ */
+export async function insertAuditEventsWith(client: Pick<PoolClient, 'query'>, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return
+  if (events.length === 1) return insertAuditEventWith(client, events[0]!)
+  const columns: unknown[][] = Array.from({ length: 9 }, () => [])
+  for (const event of events) auditEventValues(event).forEach((value, i) => columns[i]!.push(value))
+  const { rows } = await client.query<{ id: string }>(bound(INSERT_AUDIT_EVENTS, columns))
+  if (rows.length === events.length) return
+  const written = new Set(rows.map((r) => r.id))
+  const seen = new Set<string>()
+  for (const event of events) {
+    if (!written.has(event.id) || seen.has(event.id)) throw uniqueness(`An audit event with id "${event.id}" already exists`)
+    seen.add(event.id)
   }
 }
 
