@@ -345,6 +345,28 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
       )
     })
 
+    test('query and get with `groups` give each user the groups listGroupsOf gives, flat or nested', async () => {
+      await seed()
+      const groupsOfPage = async (query: Omit<StoreQuery, 'groups'>) => {
+        const page = await resources.query(T, 'User', { ...query, groups: true })
+        // An adapter may leave them out (ports.ts): then listGroupsOf is what the caller reads.
+        const fallback = await resources.listGroupsOf(T, ids(page))
+        return new Map(page.resources.map((r) => [r.id, r.groups ?? fallback.get(r.id) ?? []]))
+      }
+      const expectAll = async (label: string) => {
+        const all = ['u1', 'u2', 'u3']
+        const expected = await resources.listGroupsOf(T, all)
+        assert.deepStrictEqual(await groupsOfPage({ startIndex: 1, count: 10 }), expected, `${label}: a page`)
+        assert.deepStrictEqual(await groupsOfPage({ startIndex: 1, count: 10, withTotal: false }), expected, `${label}: a page without total`)
+        assert.deepStrictEqual(await groupsOfPage({ filter: filterOf('userName eq "bjensen"', 'User'), startIndex: 1, count: 10 }), new Map([['u1', expected.get('u1')!]]), `${label}: one userName`)
+        for (const id of all) assert.deepStrictEqual((await resources.get(T, 'User', id, { groups: true }))?.groups, expected.get(id), `${label}: get ${id}`)
+      }
+      await expectAll('flat')
+      await resources.create(T, { ...group('g2', 'Outer'), memberIds: ['g1'] })
+      await resources.create(T, { ...group('g3', 'Outermost'), memberIds: ['g2', 'u2'] })
+      await expectAll('nested')
+    })
+
     test('listGroupsOf and groups filters terminate on membership cycles', async () => {
       await seed()
       await resources.create(T, { ...group('g2', 'B'), memberIds: ['g1'] })

@@ -124,7 +124,7 @@ const RESOURCE_COLUMNS = 'r.id, r.resource_type, r.data, r.version, r.created, r
  * own expression, for QueryResult.next (src/store/sql/keyset.ts). Exported so that the EXPLAIN tests plan
  * exactly what runs.
  */
-export function buildPostgresQuerySql(tenant: string, resourceType: string, query: Pick<StoreQuery, 'filter' | 'sortBy' | 'sortOrder' | 'after'>) {
+export function buildPostgresQuerySql(tenant: string, resourceType: string, query: Pick<StoreQuery, 'filter' | 'sortBy' | 'sortOrder' | 'after' | 'groups'>) {
   const params: unknown[] = [tenant, resourceType]
   let where = 'r.tenant_id = $1 AND r.resource_type = $2'
   if (query.filter) {
@@ -151,12 +151,18 @@ export function buildPostgresQuerySql(tenant: string, resourceType: string, quer
   // selectivity: over 12,000 rows read up to the 11th match, against 22 trigram hits. SQLite's adapter avoids the
   // same plan with its unary +. The count reads every match anyway, so sorting them costs little more.
   const from = query.filter ? `(SELECT * FROM resources r WHERE ${pageWhere} OFFSET 0) r` : `resources r WHERE ${pageWhere}`
-  const pageSql = `SELECT ${RESOURCE_COLUMNS}, ${order.key} AS sort_key FROM ${from} ORDER BY ${order.orderBy} LIMIT ${limit} OFFSET ${offset}`
+  const plainPageSql = `SELECT ${RESOURCE_COLUMNS}, ${order.key} AS sort_key FROM ${from} ORDER BY ${order.orderBy} LIMIT ${limit} OFFSET ${offset}`
+  // With groups, each user's (as listGroupsOf gives them) come with the page, in the same round trip: the
+  // `userName eq` lookup IdPs send before each create is then one statement. row_number() keeps the page's order.
+  const pageSql = query.groups
+    ? `SELECT p.*, (WITH RECURSIVE ${reachFrom('= p.id')} SELECT json_agg(json_build_array(x.group_id, x.indirect, g.data ->> 'displayName') ORDER BY x.group_id) ${REACHED_GROUPS}) AS groups` +
+      ` FROM (SELECT q.*, row_number() OVER () AS ord FROM (${plainPageSql}) q) p ORDER BY p.ord`
+    : plainPageSql
   // The count is the outer row, so a page past the end still answers it. row_number() numbers the
   // page's rows in the order its ORDER BY … LIMIT delivers them, and the outer ORDER BY keeps that order.
   const listSql =
     `SELECT c.total, p.id, p.resource_type, p.data, p.version, p.created, p.last_modified, p.sort_key FROM (${countSql}) c` +
-    ` LEFT JOIN (SELECT q.*, row_number() OVER () AS ord FROM (${pageSql}) q) p ON true ORDER BY p.ord`
+    ` LEFT JOIN (SELECT q.*, row_number() OVER () AS ord FROM (${plainPageSql}) q) p ON true ORDER BY p.ord`
   return { countSql, pageSql, listSql, params, pageParams }
 }
 
@@ -172,6 +178,8 @@ interface ResourceRow {
 /** A row of a query page: the resource and its sort key, as the ORDER BY computed it. */
 interface PageRow extends ResourceRow {
   readonly sort_key: unknown
+  /** With the query's `groups`: the user's groups as [id, indirect, displayName] (null for none). */
+  readonly groups?: GroupCell[] | null
 }
 
 /**
@@ -637,10 +645,13 @@ class PostgresResourceStore implements ResourceStore {
     // unfiltered cursor pages are named.
     const nameable = query.filter ? !query.after && comparesByEquality(query.filter) : true
     const statement = (text: string, values: unknown[]): QueryConfig => (nameable ? this.queries.query(text, values) : { text, values })
+    // The listSql of a cursor page with its total carries no groups: listGroupsOf reads them then.
+    const toResult = (row: PageRow): StoredResourceWithGroups =>
+      row.groups === undefined ? toStored(row) : { ...toStored(row), groups: (row.groups ?? []).map(([groupId, indirect, display]) => groupRefOf(groupId, indirect, display)) }
     const page = (rows: readonly PageRow[], total: { totalResults?: number }): QueryResult => {
-      if (rows.length <= limit) return { ...total, resources: rows.map(toStored) }
+      if (rows.length <= limit) return { ...total, resources: rows.map(toResult) }
       const last = rows[limit - 1]!
-      return { ...total, resources: rows.slice(0, limit).map(toStored), next: { key: sortKeyOf(last), id: last.id } }
+      return { ...total, resources: rows.slice(0, limit).map(toResult), next: { key: sortKeyOf(last), id: last.id } }
     }
     const count = async () => (await this.pool.query<{ total: number }>(statement(countSql, params))).rows[0]?.total ?? 0
     return withQueryErrors(async () => {

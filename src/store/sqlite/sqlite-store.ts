@@ -184,6 +184,13 @@ interface PageRow extends ResourceRow {
   readonly group_ids?: string
 }
 
+/** A page read with one row more than `limit`: when that row came back, the last row returned is `next`. */
+function pageOf(rows: readonly PageRow[], limit: number, total: { totalResults?: number }, toResult: (row: PageRow) => StoredResource): QueryResult {
+  if (rows.length <= limit) return { ...total, resources: rows.map(toResult) }
+  const last = rows[limit - 1]!
+  return { ...total, resources: rows.slice(0, limit).map(toResult), next: { key: sortKeyOf(last), id: last.id } }
+}
+
 /** The sort key as a cursor holds it: SQLite gives text, numbers (booleans as 0/1) or NULL here. */
 function sortKeyOf(row: PageRow): StoreCursor['key'] {
   const key = row.sort_key
@@ -386,11 +393,14 @@ class SqliteResourceStore implements ResourceStore {
     const page = this.cached<PageRow>(pageSql)
     const toResult = (row: PageRow) => (groupIds ? Object.assign(toStored(row), { groups: this.directGroups(tenant, row.group_ids!) }) : toStored(row))
     if (limit === 0) return count ? { totalResults: count.get(...params)?.n ?? 0, resources: [] } : { resources: [] }
-    // A first page that holds every match needs no COUNT, and then no transaction: one statement is its own
-    // snapshot. The IdPs' `userName eq` lookup before each create is such a page.
+    // A first page that holds every match needs no COUNT: the IdPs' `userName eq` lookup before each create
+    // is such a page. A first page with more to come is counted by a second statement, outside a
+    // transaction but in the same synchronous call: no write of this connection can come between them, and
+    // no other connection writes resources (the CLI writes tokens, organizations and admins).
     if (offset === 0 && !query.after) {
       const rows = page.all(...pageParams, limit + 1, 0)
-      if (rows.length <= limit) return { ...(count ? { totalResults: rows.length } : {}), resources: rows.map(toResult) }
+      const total = count ? { totalResults: rows.length <= limit ? rows.length : (count.get(...params)?.n ?? 0) } : {}
+      return pageOf(rows, limit, total, toResult)
     }
     return this.tx.query(count, page, params, pageParams, limit, offset, toResult)
   }
@@ -564,10 +574,7 @@ class SqliteResourceStore implements ResourceStore {
     const totalResults = count ? (count.get(...params)?.n ?? 0) : undefined
     const total = totalResults === undefined ? {} : { totalResults }
     if (totalResults !== undefined && offset >= totalResults) return { ...total, resources: [] }
-    const rows = page.all(...pageParams, limit + 1, offset)
-    if (rows.length <= limit) return { ...total, resources: rows.map(toResult) }
-    const last = rows[limit - 1]!
-    return { ...total, resources: rows.slice(0, limit).map(toResult), next: { key: sortKeyOf(last), id: last.id } }
+    return pageOf(page.all(...pageParams, limit + 1, offset), limit, total, toResult)
   }
 
   private loadForWrite(tenant: string, resourceType: string, id: string, ifMatch: number | undefined): ResourceRowWithSecret {
