@@ -20,8 +20,8 @@ import { ADMIN_API_PREFIX, adminApiPlugin, type AdminApiDeps } from './routes/ad
 import { sendAdminError, toAdminApiError } from './admin-error-handler.js'
 import { answerClientError, registerScimErrorHandler, registerScimNotFoundHandler, sendScimError, toScimError } from './scim-error-handler.js'
 
-/** Bulk requests read and run at a time (BulkSlots): one runs while the next is read. */
-const BULK_REQUESTS_AT_ONCE = 2
+/** Bulk requests read and run at a time (BulkSlots): they share one database writer anyway. */
+const BULK_REQUESTS_AT_ONCE = 1
 
 export interface ServerDeps {
   readonly provisioning: ProvisioningService
