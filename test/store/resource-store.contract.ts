@@ -624,6 +624,22 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
     }
     const page = async (q: Partial<StoreQuery>) => ids(await resources.query(T, 'User', { startIndex: 1, count: 100, ...q }))
 
+    test('a lookup of one userName or id honours startIndex, count and the total like any list', async () => {
+      await seed()
+      const lookup = async (filter: string, q: Partial<StoreQuery>) => {
+        const r = await resources.query(T, 'User', { filter: filterOf(filter, 'User'), startIndex: 1, count: 100, ...q })
+        return { ids: ids(r), total: r.totalResults }
+      }
+      for (const filter of ['userName eq "ALICE"', 'id eq "a"', 'userName eq "alice" and title eq "c"']) {
+        assert.deepStrictEqual(await lookup(filter, {}), { ids: ['a'], total: 1 }, filter)
+        assert.deepStrictEqual(await lookup(filter, { count: 1 }), { ids: ['a'], total: 1 }, filter)
+        assert.deepStrictEqual(await lookup(filter, { count: 0 }), { ids: [], total: 1 }, filter)
+        assert.deepStrictEqual(await lookup(filter, { startIndex: 2 }), { ids: [], total: 1 }, filter)
+      }
+      assert.deepStrictEqual(await lookup('userName eq "nobody"', {}), { ids: [], total: 0 })
+      assert.deepStrictEqual(await lookup('userName eq "alice" and title eq "x"', {}), { ids: [], total: 0 })
+    })
+
     test('default order is created, then id', async () => {
       await seed()
       assert.deepStrictEqual(await page({}), ['c', 'a', 'e', 'b', 'd'])

@@ -9,7 +9,7 @@ import { SQLITE_MIGRATIONS, migrateSqlite } from '../../src/store/sqlite/migrati
 import { DEFAULT_TENANT_SETTINGS, type AuditQuery, type StoreCursor } from '../../src/store/ports.js'
 import { compileAuditQuery } from '../../src/store/sql/audit-events.js'
 import { sqliteDialect } from '../../src/store/sql/sql-dialect.js'
-import { buildQuerySql, openSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { buildQuerySql, openSqliteStore, pageValues } from '../../src/store/sqlite/sqlite-store.js'
 import { defineAdminStoreContract } from './admin-stores.contract.js'
 import { defineResourceStoreContract } from './resource-store.contract.js'
 
@@ -65,7 +65,7 @@ describe('sqlite: EXPLAIN QUERY PLAN of the statements query() runs', () => {
         .all(...params)
         .map((r) => r.detail)
         .join('\n')
-    return { count: explain(q.countSql, q.params), page: explain(q.pageSql, [...q.pageParams, 11, 0]) }
+    return { count: explain(q.countSql, q.params), page: explain(q.pageSql, pageValues(q, 11, 0)) }
   }
 
   const indexed = [
