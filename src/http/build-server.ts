@@ -20,8 +20,12 @@ import { ADMIN_API_PREFIX, adminApiPlugin, type AdminApiDeps } from './routes/ad
 import { sendAdminError, toAdminApiError } from './admin-error-handler.js'
 import { answerClientError, registerScimErrorHandler, registerScimNotFoundHandler, sendScimError, toScimError } from './scim-error-handler.js'
 
-/** Bulk requests read and run at a time (BulkSlots): they share one database writer anyway. */
-const BULK_REQUESTS_AT_ONCE = 1
+/**
+ * Bulk requests read and run at a time (BulkSlots). They share one database writer, but two, not one: while
+ * one waits for its commit to be durable (an fdatasync on the thread pool), the other runs, and the event loop
+ * no longer idles through each sync (bench, POST /Bulk on SQLite: 30% of the main thread idle with one).
+ */
+const BULK_REQUESTS_AT_ONCE = 2
 
 export interface ServerDeps {
   readonly provisioning: ProvisioningService

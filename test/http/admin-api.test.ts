@@ -161,6 +161,10 @@ describe('admin API', () => {
       assertAdmin(missing, 400, 'invalid_request')
       assert.match(missing.body.error.message, /name/)
       assertAdmin(await owner.post('/organizations/acme/tokens', { name: '   ' }), 400, 'invalid_request')
+      // JSON can carry a lone surrogate, which is no text (PostgreSQL's jsonb refuses it in the audit event).
+      assertAdmin(await owner.post('/organizations/acme/tokens', '{"name":"ci \\ud800"}'), 400, 'invalid_request')
+      assertAdmin(await owner.post('/organizations', '{"id":"surrogate","name":"\\udfff Org"}'), 400, 'invalid_request')
+      assertAdmin(await owner.post('/organizations/acme/tokens', { name: 'emoji \u{1F511} ok' }), 201)
     })
   })
 

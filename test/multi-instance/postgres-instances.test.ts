@@ -111,6 +111,27 @@ describe('two Roster instances on one PostgreSQL schema', { skip }, () => {
     }
   })
 
+  test('text jsonb cannot hold (a lone surrogate, a NUL) is 400 invalidValue on POST, PUT, PATCH and in Bulk, never a 500', async () => {
+    for (const bad of ['a\ud800b', 'x\udfff', 'nul\u0000']) {
+      assertError(await call(0, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: bad }), 400, 'invalidValue')
+      const created = await call(1, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: `text-${bad.length}-${bad.charCodeAt(bad.length - 1)}` })
+      assert.equal(created.status, 201, JSON.stringify(created.body))
+      const path = `/Users/${created.body.id}`
+      assertError(await call(0, 'PUT', path, { schemas: [USER_SCHEMA], userName: 'fine', displayName: bad }), 400, 'invalidValue')
+      assertError(await call(1, 'PATCH', path, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: bad }] }), 400, 'invalidValue')
+      const bulk = await call(0, 'POST', '/Bulk', {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+        Operations: [{ method: 'POST', path: '/Users', bulkId: 'b1', data: { schemas: [USER_SCHEMA], userName: 'bulk-text', nickName: bad } }],
+      })
+      assert.equal(bulk.status, 200, JSON.stringify(bulk.body))
+      const [op] = bulk.body.Operations as { status: string; response?: { scimType?: string } }[]
+      assert.equal(op!.status, '400', JSON.stringify(op))
+      assert.equal(op!.response?.scimType, 'invalidValue')
+      const unchanged = await call(0, 'GET', path)
+      assert.equal(unchanged.body.userName, created.body.userName)
+    }
+  })
+
   test('an If-Match one instance has made stale fails on the other with 412 (RFC 7644 §3.14)', async () => {
     const created = await call(0, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'etag-user', title: 'first' })
     assert.equal(created.status, 201, JSON.stringify(created.body))

@@ -360,7 +360,14 @@ class ResourceValidator {
     switch (type) {
       case 'string':
       case 'reference':
-        return typeof raw === 'string' ? raw : wrongType('a string')
+        if (typeof raw !== 'string') return wrongType('a string')
+        // JSON can carry a lone surrogate ("\ud800"), which is no Unicode text: PostgreSQL's jsonb refuses it,
+        // and SQLite would store what no other client can read back as text. Refused the same on both stores.
+        if (!isWellFormedText(raw)) {
+          this.fail('invalidValue', `"${where}" must be Unicode text; it holds a lone surrogate (an unpaired \\uD800–\\uDFFF escape)`)
+          return undefined
+        }
+        return raw
       case 'boolean': {
         if (typeof raw === 'boolean') return raw
         // Tolerance: Microsoft Entra ID sends "True"/"False" ("Known issues and resolutions with SCIM 2.0
@@ -525,3 +532,6 @@ function isSameSingle(definition: AttributeDefinition, a: unknown, b: unknown): 
       return a === b
   }
 }
+
+/** Whether a string is well-formed UTF-16 (no lone surrogate): String.prototype.isWellFormed, Node >= 20. */
+const isWellFormedText = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed()

@@ -41,6 +41,7 @@ import {
   type TenantRow,
 } from '../sql/admin-rows.js'
 import { StatementNames } from './statements.js'
+import { jsonText } from '../sql/json-text.js'
 
 /**
  * Runs a write, turning a unique violation (23505) of one of `details`' constraints into 409 uniqueness
@@ -113,7 +114,7 @@ const TENANT_TABLES = ['group_members', 'resource_emails', 'resources', 'tokens'
 export class PostgresTenantStore extends PostgresTable implements TenantStore {
   async insertTenant(record: TenantRecord): Promise<void> {
     await write(
-      () => this.pool.query(`INSERT INTO tenants (${TENANT_COLUMNS}) VALUES ($1, $2, $3, $4::jsonb)`, [record.id, record.name, record.createdAt, JSON.stringify(record.settings)]),
+      () => this.pool.query(`INSERT INTO tenants (${TENANT_COLUMNS}) VALUES ($1, $2, $3, $4::jsonb)`, [record.id, record.name, record.createdAt, jsonText(record.settings)]),
       { tenants_pkey: `An organization with id "${record.id}" already exists` },
     )
   }
@@ -131,7 +132,7 @@ export class PostgresTenantStore extends PostgresTable implements TenantStore {
     const rows = await write(() =>
       this.rows<TenantRow>(`UPDATE tenants SET name = COALESCE($1, name), settings = COALESCE($2::jsonb, settings) WHERE id = $3 RETURNING ${TENANT_COLUMNS}`, [
         change.name ?? null,
-        change.settings ? JSON.stringify(change.settings) : null,
+        change.settings ? jsonText(change.settings) : null,
         id,
       ]),
     )

@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditHook, AuditQuery, CurrentResource } from '../ports.js'
+import { jsonText } from './json-text.js'
 import type { SqlDialect } from './sql-dialect.js'
 
 /**
@@ -18,7 +19,7 @@ export function auditEventValues(event: AuditEvent): unknown[] {
     event.resource.type ?? null,
     event.resource.id ?? null,
     event.outcome.status,
-    JSON.stringify(event),
+    jsonText(event),
   ]
 }
 

@@ -40,6 +40,7 @@ import {
   type SigningKeyRow,
   type TenantRow,
 } from '../sql/admin-rows.js'
+import { jsonText } from '../sql/json-text.js'
 
 /**
  * Runs an insert, turning a taken primary key or unique index into 409 uniqueness. `detail` names the
@@ -84,7 +85,7 @@ export class SqliteTenantStore implements TenantStore {
 
   async insertTenant(record: TenantRecord): Promise<void> {
     insertUnique(
-      () => this.s.insert.run(record.id, record.name, record.createdAt, JSON.stringify(record.settings)),
+      () => this.s.insert.run(record.id, record.name, record.createdAt, jsonText(record.settings)),
       () => `An organization with id "${record.id}" already exists`,
     )
   }
@@ -99,7 +100,7 @@ export class SqliteTenantStore implements TenantStore {
   }
 
   async updateTenant(id: string, change: { readonly name?: string; readonly settings?: TenantSettings }): Promise<TenantRecord | undefined> {
-    const row = this.s.update.get(change.name ?? null, change.settings ? JSON.stringify(change.settings) : null, id)
+    const row = this.s.update.get(change.name ?? null, change.settings ? jsonText(change.settings) : null, id)
     return row ? toTenant(row) : undefined
   }
 

@@ -182,6 +182,11 @@ describe('canonical names and schemas (RFC 7643 §2.1, §3)', () => {
   }
 })
 
+test('a surrogate pair (an astral character) is well-formed text and kept', () => {
+  const user = createUser(JSON.parse('{"userName":"u\\ud83d\\ude00"}'))
+  assert.equal(user.userName, 'u\u{1F600}')
+})
+
 describe('unassigned values are dropped (RFC 7643 §2.5)', () => {
   const cases: { title: string; input: ScimObject; expected: ScimObject }[] = [
     { title: 'null attribute', input: { userName: 'u', title: null }, expected: { schemas: [USER_SCHEMA], userName: 'u' } },
@@ -388,6 +393,10 @@ describe('types (RFC 7643 §2.3)', () => {
     { title: 'a nested complex value inside a complex attribute (§2.3.8)', input: { userName: 'u', name: { givenName: { first: 'B' } } }, detail: /"name\.givenName" must be a string, got an object/ },
     { title: 'an array for a single-valued sub-attribute', input: { userName: 'u', emails: [{ value: ['a', 'b'] }] }, detail: /"emails\[0\]\.value" is single-valued/ },
     { title: 'two primary values (§2.4)', input: { userName: 'u', emails: [{ value: 'a', primary: true }, { value: 'b', primary: 'True' }] }, detail: /"emails" has 2 values with "primary": true/ },
+    { title: 'a lone high surrogate in userName', input: JSON.parse('{"userName":"a\\ud800b"}'), detail: /"userName" must be Unicode text; it holds a lone surrogate/ },
+    { title: 'a lone low surrogate in a sub-attribute', input: JSON.parse('{"userName":"u","name":{"givenName":"\\udc00"}}'), detail: /"name\.givenName" must be Unicode text/ },
+    { title: 'a lone surrogate in a multi-valued value', input: JSON.parse('{"userName":"u","emails":[{"value":"x\\udbff"}]}'), detail: /"emails\[0\]\.value" must be Unicode text/ },
+    { title: 'a lone surrogate in a reference', input: JSON.parse('{"userName":"u","profileUrl":"https://e.example/\\ud800"}'), detail: /"profileUrl" must be Unicode text/ },
   ]
   for (const { title, input, detail } of rejected) {
     test(`rejects ${title} with invalidValue`, () => assertScimError(() => createUser(input, badgeRegistry), 'invalidValue', detail))

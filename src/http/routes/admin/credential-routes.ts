@@ -42,7 +42,8 @@ function statusOf(c: { revokedAt?: string; expiresAt?: string }, now: Date): Cre
   return 'active'
 }
 
-const nameProperty = { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } as const
+// A name holds a non-space character and no lone surrogate (JSON can send one; it is no text, and jsonb refuses it).
+const nameProperty = { type: 'string', minLength: 1, maxLength: 200, pattern: '^(?=[^]*\\S)[^\\uD800-\\uDFFF]*$' } as const
 
 /**
  * Credentials of an organization: SCIM bearer tokens and OAuth clients (create answers the secret once,

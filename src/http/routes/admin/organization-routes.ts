@@ -7,7 +7,8 @@ import { organizationOf, originOf, scimBaseUrlOf, type AdminApiDeps } from './ad
 
 type OrgParams = { org: string }
 
-const nameProperty = { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } as const
+// A name holds a non-space character and no lone surrogate (JSON can send one; it is no text, and jsonb refuses it).
+const nameProperty = { type: 'string', minLength: 1, maxLength: 200, pattern: '^(?=[^]*\\S)[^\\uD800-\\uDFFF]*$' } as const
 
 /**
  * Organizations: list (an admin scoped to one sees only it), create and remove (installation-wide
