@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -174,7 +175,8 @@ async function prepareStore(kind: StoreKind, dataDir: string, pg: PostgresAdmin 
   await pg!.createSchema(schema)
   cleanups.push(() => pg!.dropSchema(schema))
   return {
-    env: { ROSTER_DATA_DIR: dataDir, ROSTER_DATABASE_URL: PG_URL, ROSTER_PG_SCHEMA: schema },
+    // Required with PostgreSQL (the seeding and the server process must share it); a fresh one per run.
+    env: { ROSTER_DATA_DIR: dataDir, ROSTER_DATABASE_URL: PG_URL, ROSTER_PG_SCHEMA: schema, ROSTER_SECRET_KEY: randomBytes(32).toString('base64') },
     note:
       `PostgreSQL ${pg!.version}, fresh schema ${schema} (dropped afterwards), synchronous_commit on.` +
       (pg!.autovacuum ? '' : ' **autovacuum is off on this cluster**: the bench ran VACUUM (ANALYZE) on the schema every 25,000 seeded users and after seeding, as autovacuum would have.'),

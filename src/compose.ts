@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pino } from 'pino'
@@ -8,10 +9,11 @@ import { AdminSessionService } from './admin/sessions.js'
 import type { Config } from './config.js'
 import { WebhookNotifier, type NotifierLog } from './notifications/webhook-notifier.js'
 import { OAuthClientService } from './oauth/oauth-clients.js'
-import { SigningKeyRing } from './oauth/signing-keys.js'
+import { SigningKeyDecryptionError, SigningKeyRing } from './oauth/signing-keys.js'
 import { BulkService } from './provisioning/bulk-service.js'
 import { ProvisioningService } from './provisioning/resource-service.js'
 import { SchemaRegistry, parseExtensionSchemas } from './scim/index.js'
+import { openSecretKeyFile } from './secret-key-file.js'
 import { DEFAULT_TENANT, type Store } from './store/ports.js'
 import { openSqliteStore } from './store/sqlite/sqlite-store.js'
 import { TenantService, type TenantSettingsChange } from './tenants/tenant-service.js'
@@ -78,6 +80,19 @@ export function defaultTenantOverrides(config: Config): TenantSettingsChange {
   return { ...(config.deletePolicy ? { deletePolicy: config.deletePolicy } : {}), ...(extensionSchemas ? { extensionSchemas } : {}) }
 }
 
+/**
+ * The key that seals the OAuth signing keys (src/oauth/sealed-jwk.ts) and where it came from, for errors.
+ * ROSTER_SECRET_KEY when set (readConfig requires it with PostgreSQL: all instances need the same key);
+ * else <dataDir>/secret.key, created on the first start, so that an embedded install has nothing to set up
+ * and still keeps the key apart from the database: a leaked roster.db (a dump, a copy, a backup of that
+ * file alone) does not let its holder mint access tokens.
+ */
+function keyEncryptionKeyOf(config: Config): { readonly key: KeyObject; readonly source: string } {
+  if (config.secretKey) return { key: config.secretKey, source: 'ROSTER_SECRET_KEY' }
+  const path = resolve(config.dataDir, 'secret.key')
+  return { key: openSecretKeyFile(path), source: `the key file ${path}` }
+}
+
 /** PostgreSQL when ROSTER_DATABASE_URL is set (several instances may share it), else SQLite in the data dir. */
 async function openStore(config: Config): Promise<Store> {
   if (config.databaseUrl) {
@@ -91,9 +106,11 @@ async function openStore(config: Config): Promise<Store> {
 
 export async function composeRoster(config: Config): Promise<Roster> {
   const overrides = defaultTenantOverrides(config)
+  // Before the store opens: a malformed key file fails the start without touching the database.
+  const keyEncryption = keyEncryptionKeyOf(config)
   const store = await openStore(config)
   const tokens = new TokenService(store.tokens)
-  const tenants = new TenantService(store.tenants)
+  const tenants = new TenantService(store.tenants, { allowPrivateWebhookAddresses: config.webhookAllowPrivate })
   try {
     await tenants.ensureDefault(overrides)
   } catch (e) {
@@ -103,7 +120,15 @@ export async function composeRoster(config: Config): Promise<Roster> {
   const registry = await tenants.registryFor(DEFAULT_TENANT)
   const provisioning = new ProvisioningService({ store: store.resources, tenants, auditLog: store.audit })
   const oauthClients = new OAuthClientService(store.oauthClients)
-  const signingKeys = new SigningKeyRing(store.signingKeys)
+  const signingKeys = new SigningKeyRing(store.signingKeys, keyEncryption.key)
+  try {
+    // A wrong key fails the start here, naming the key it cannot open, not POST /oauth/token with a 500.
+    await signingKeys.sealStoredKeys()
+  } catch (e) {
+    await store.close()
+    if (e instanceof SigningKeyDecryptionError) throw new Error(`${e.message}; is ${keyEncryption.source} the key this database's signing keys were sealed with?`, { cause: e })
+    throw e
+  }
   const administration = composeAdministration(config, store, { tokens, tenants, oauthClients, signingKeys })
   return { config, registry, store, tokens, tenants, oauthClients, signingKeys, provisioning, bulk: new BulkService(provisioning), ...administration }
 }
@@ -124,6 +149,7 @@ function composeAdministration(
   const notifier = new WebhookNotifier({
     webhookUrlOf: async (org) => (await parts.tenants.contextFor(org))?.settings.webhookUrl,
     ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
+    allowPrivateAddresses: config.webhookAllowPrivate,
     log,
   })
   const actions = new AdminActions({ ...parts, admins, apiKeys, sessions: adminSessions, audit: store.audit, notifier })

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto'
 import { resolve } from 'node:path'
 
 export type DeletePolicy = 'delete' | 'deactivate'
@@ -39,14 +40,26 @@ export interface Config {
   /** The PostgreSQL schema holding Roster's tables (created when missing). */
   readonly pgSchema: string
   /**
+   * ROSTER_SECRET_KEY: the AES-256 key-encryption key of the OAuth signing keys at rest. Required with
+   * databaseUrl (every instance must open the keys the others sealed); unset on SQLite, Roster keeps one
+   * in <dataDir>/secret.key (compose.ts).
+   */
+  readonly secretKey?: KeyObject
+  /**
    * The `iss` of OAuth access tokens, checked on every one presented. A fixed name rather than the
    * request's origin, so tokens stay valid whichever host name or instance a client reaches.
    */
   readonly oauthIssuer: string
-  /** redis:// URL: SCIM rate-limit counters shared by every instance (needs the ioredis package). Unset: per instance, in memory. */
+  /** redis:// URL: SCIM and admin API rate-limit counters shared by every instance (needs the ioredis package). Unset: per instance, in memory. */
   readonly redisUrl?: string
   /** Key of the HMAC-SHA256 signature on webhook deliveries; without it deliveries are unsigned. */
   readonly webhookSecret?: string
+  /**
+   * ROSTER_WEBHOOK_ALLOW_PRIVATE=true: webhooks may reach loopback, private (RFC 1918), link-local and other
+   * special-purpose addresses, for receivers on a private network. Default false, against server-side
+   * request forgery: such URLs are refused when saved, and deliveries to hosts resolving there are refused.
+   */
+  readonly webhookAllowPrivate: boolean
   /** Admin API requests per minute per session or API key (429 with Retry-After beyond). */
   readonly adminRateLimitPerMinute: number
   /** Admin sign-in attempts per 15 minutes per IP address, and failed ones per e-mail address. */
@@ -84,6 +97,22 @@ const schemaName = (raw: string | undefined): string => {
   return raw
 }
 
+/**
+ * A 32-byte key as 64 hex digits or base64 (43 characters, or 44 with the padding; the URL-safe alphabet
+ * too), surrounding white space ignored. Shared with the key file (src/secret-key-file.ts), whose path is
+ * then `name`. The value is never echoed: it is a secret.
+ */
+export function parseSecretKey(name: string, raw: string): KeyObject {
+  const text = raw.trim()
+  let bytes: Buffer | undefined
+  if (/^[0-9a-fA-F]{64}$/.test(text)) bytes = Buffer.from(text, 'hex')
+  else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) bytes = Buffer.from(text, 'base64')
+  if (bytes?.length !== 32) {
+    throw new ConfigError(`${name} must be 32 bytes as base64 (44 characters, e.g. from \`openssl rand -base64 32\`) or hex (64 characters); got ${text.length} characters`)
+  }
+  return createSecretKey(bytes)
+}
+
 const oauthIssuer = (raw: string | undefined): string => {
   if (raw === undefined || raw === '') return 'roster'
   if (raw.length > 255 || /\s/.test(raw)) throw new ConfigError('ROSTER_OAUTH_ISSUER must be a name or URL of at most 255 characters without spaces')
@@ -102,6 +131,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const publicUrl = env.ROSTER_PUBLIC_URL?.replace(/\/+$/, '')
   if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`ROSTER_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`)
   const databaseUrl = postgresUrl(env.ROSTER_DATABASE_URL)
+  const secretKey = env.ROSTER_SECRET_KEY ? parseSecretKey('ROSTER_SECRET_KEY', env.ROSTER_SECRET_KEY) : undefined
+  if (databaseUrl && !secretKey) {
+    // A key file per instance would give each instance its own key, and none could open the others' signing keys.
+    throw new ConfigError(
+      'ROSTER_SECRET_KEY is required with ROSTER_DATABASE_URL: every instance must use the same key to encrypt and decrypt the OAuth signing keys (generate one with `openssl rand -base64 32`)',
+    )
+  }
   return {
     host: env.ROSTER_HOST || '127.0.0.1',
     port: integer('ROSTER_PORT', env.ROSTER_PORT, 8080, 0, 65535),
@@ -121,9 +157,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(databaseUrl ? { databaseUrl } : {}),
     pgPoolSize: integer('ROSTER_PG_POOL_SIZE', env.ROSTER_PG_POOL_SIZE, 10, 1, 1000),
     pgSchema: schemaName(env.ROSTER_PG_SCHEMA),
+    ...(secretKey ? { secretKey } : {}),
     oauthIssuer: oauthIssuer(env.ROSTER_OAUTH_ISSUER),
     ...(redisUrl(env.ROSTER_REDIS_URL) ? { redisUrl: env.ROSTER_REDIS_URL! } : {}),
     ...(env.ROSTER_WEBHOOK_SECRET ? { webhookSecret: env.ROSTER_WEBHOOK_SECRET } : {}),
+    webhookAllowPrivate: env.ROSTER_WEBHOOK_ALLOW_PRIVATE === 'true',
     adminRateLimitPerMinute: integer('ROSTER_ADMIN_RATE_LIMIT', env.ROSTER_ADMIN_RATE_LIMIT, 600, 1, 1_000_000),
     adminSignInAttempts: integer('ROSTER_ADMIN_SIGNIN_LIMIT', env.ROSTER_ADMIN_SIGNIN_LIMIT, 10, 1, 100_000),
   }

@@ -4,7 +4,7 @@ import type { Config } from './config.js'
 import { composeRoster, type Roster } from './compose.js'
 import { buildServer } from './http/build-server.js'
 import type { AdminApiDeps } from './http/routes/admin/admin-api.js'
-import { openRedisRateLimitCounters } from './http/rate-limit-counters.js'
+import { ADMIN_RATE_LIMIT_NAMESPACE, SCIM_RATE_LIMIT_NAMESPACE, openRedisRateLimitCounters } from './http/rate-limit-counters.js'
 import { SCIM_PREFIX } from './http/request-scope.js'
 import { DEFAULT_TENANT } from './store/ports.js'
 
@@ -22,11 +22,17 @@ export interface RunningRoster extends Roster {
  */
 export async function startServer(config: Config, out: NodeJS.WritableStream = process.stdout): Promise<RunningRoster> {
   const roster = await composeRoster(config)
-  const redis = config.redisUrl
-    ? await openRedisRateLimitCounters(config.redisUrl, undefined, {
-        onError: (error) => process.stderr.write(`roster: Redis for rate limits: ${error.message} (requests go through uncounted meanwhile)\n`),
-      })
-    : undefined
+  // One connection per API, each in its own key namespace, opened together: an unreachable Redis delays the start once.
+  const [redis, adminRedis] = config.redisUrl
+    ? await Promise.all([
+        openRedisRateLimitCounters(config.redisUrl, SCIM_RATE_LIMIT_NAMESPACE, {
+          onError: (error) => process.stderr.write(`roster: Redis for SCIM rate limits: ${error.message} (requests go through uncounted meanwhile)\n`),
+        }),
+        openRedisRateLimitCounters(config.redisUrl, ADMIN_RATE_LIMIT_NAMESPACE, {
+          onError: (error) => process.stderr.write(`roster: Redis for admin API rate limits: ${error.message} (each instance counts on its own meanwhile)\n`),
+        }),
+      ])
+    : []
   const app = buildServer({
     provisioning: roster.provisioning,
     tokens: roster.tokens,
@@ -41,9 +47,10 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
     trustProxy: config.trustProxy,
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
-    admin: adminApiDepsOf(roster),
+    admin: { ...adminApiDepsOf(roster), ...(adminRedis ? { rateLimitCounters: adminRedis } : {}) },
   })
-  const firstToken = (await roster.tokens.hasAnyToken()) ? undefined : await roster.tokens.issue(DEFAULT_TENANT, 'initial token')
+  // One atomic check-and-insert: instances starting together on an empty database print one token, not one each.
+  const firstToken = await roster.tokens.issueFirstToken(DEFAULT_TENANT, 'initial token')
   await app.listen({ host: config.host, port: config.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
@@ -76,7 +83,7 @@ export async function startServer(config: Config, out: NodeJS.WritableStream = p
       clearInterval(sessionSweep)
       await app.close()
       await roster.notifier.close()
-      await redis?.close()
+      await Promise.all([redis?.close(), adminRedis?.close()])
       await roster.store.close()
     })())
   return { ...roster, app, baseUrl, close }

@@ -45,9 +45,9 @@ export function normalizeAdminEmail(email: string): string {
 }
 
 /**
- * Admin accounts: creation (the first one from the CLI), sign-in, role and scope changes, disabling,
- * removal. Problems are ScimErrors (400 invalidValue, 404, 409) like the rest of the domains, so the
- * admin API and the CLI report them the same way.
+ * Admin accounts: creation (the first one from the CLI), sign-in, password changes, role and scope
+ * changes, disabling, removal. Problems are ScimErrors (400 invalidValue, 404, 409) like the rest of the
+ * domains, so the admin API and the CLI report them the same way.
  *
  * One rule guards against locking everyone out: the last enabled installation-wide owner can be neither
  * demoted, scoped, disabled nor removed.
@@ -64,8 +64,7 @@ export class AdminAccountService {
   async create(input: NewAdmin): Promise<AdminRecord> {
     const email = normalizeAdminEmail(input.email)
     if (!isAdminRole(input.role)) throw invalidValue('role must be owner, securityAdmin or viewer')
-    const problems = checkAdminPassword(input.password)
-    if (problems.length > 0) throw invalidValue(`password not accepted: ${problems.join('; ')}`)
+    requireAcceptablePassword(input.password)
     const name = input.name?.trim()
     if (name !== undefined && name.length > 200) throw invalidValue('name must be at most 200 characters')
     if (input.tenant !== undefined) await this.requireOrganization(input.tenant)
@@ -96,6 +95,42 @@ export class AdminAccountService {
 
   get(id: string): Promise<AdminRecord | undefined> {
     return this.store.getAdmin(id)
+  }
+
+  /** The admin with this e-mail (compared as stored: trimmed, lower-cased); 404 when there is none. */
+  async getByEmail(email: string): Promise<AdminRecord> {
+    const found = await this.store.findAdminByEmail(email.trim().toLowerCase())
+    if (!found) throw notFound(`no admin has the e-mail address ${email.trim().toLowerCase()}`)
+    return found
+  }
+
+  /**
+   * An admin's own password change: the new password once `currentPassword` is theirs (verified as
+   * authenticate verifies it, in constant time over scrypt), or undefined, with nothing changed, when it is
+   * not. The new password meets the rules of create first (400 invalidValue listing the problems), so a
+   * mistyped new password costs no guess.
+   */
+  async changePassword(id: string, currentPassword: string, newPassword: string): Promise<AdminRecord | undefined> {
+    requireAcceptablePassword(newPassword)
+    const found = await this.store.getAdmin(id)
+    const matches = await verifyAdminPassword(currentPassword, found?.passwordHash)
+    if (!found || !matches) return undefined
+    return this.storePassword(id, newPassword)
+  }
+
+  /**
+   * Sets an admin's password without the current one: recovery from the CLI, whose user holds the database
+   * anyway. The rules of create apply (400 invalidValue); 404 when the admin is absent.
+   */
+  async setPassword(id: string, newPassword: string): Promise<AdminRecord> {
+    requireAcceptablePassword(newPassword)
+    return this.storePassword(id, newPassword)
+  }
+
+  private async storePassword(id: string, password: string): Promise<AdminRecord> {
+    const after = await this.store.updateAdmin(id, { passwordHash: await hashAdminPassword(password) })
+    if (!after) throw notFound(`admin ${id} not found`)
+    return after
   }
 
   list(): Promise<AdminRecord[]> {
@@ -145,6 +180,12 @@ export class AdminAccountService {
   private async requireOrganization(id: string): Promise<void> {
     if (!(await this.options.organizationExists(id))) throw invalidValue(`organization ${id} does not exist`)
   }
+}
+
+/** 400 invalidValue naming every problem checkAdminPassword finds: the one password rule of create and of changes. */
+function requireAcceptablePassword(password: string): void {
+  const problems = checkAdminPassword(password)
+  if (problems.length > 0) throw invalidValue(`password not accepted: ${problems.join('; ')}`)
 }
 
 /** An enabled owner who sees every organization: the admin who can repair anything. */

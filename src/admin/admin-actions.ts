@@ -33,6 +33,20 @@ export interface AdminActionDeps {
   readonly clock?: () => Date
 }
 
+/** An admin changing their own password from one of their sessions. */
+export interface OwnPasswordChange {
+  readonly adminId: string
+  /** The session making the change: it stays signed in, the admin's others end. */
+  readonly keptSessionId: string
+  readonly currentPassword: string
+  readonly newPassword: string
+}
+
+export type OwnPasswordChangeOutcome = { readonly changed: true; readonly otherSessionsEnded: number } | { readonly changed: false }
+
+/** A password change in the log: that it changed, never a value (not even a hash). */
+const PASSWORD_CHANGED: AttributeChange = { attribute: 'password', after: REDACTED, changed: true }
+
 /** What an audit export reads: a tenant and the same filters as a query, without paging. */
 export type AuditExportQuery = Omit<AuditQuery, 'limit' | 'after'>
 
@@ -178,6 +192,37 @@ export class AdminActions {
     const removedAdmin = await this.deps.admins.remove(id)
     await this.deps.sessions.destroyAllOf(id)
     await this.record(context, { tenant: INSTALLATION_AUDIT_TENANT, operation: 'admin.delete', resource: { type: 'Admin', id }, changes: [removed('email', removedAdmin.email)] })
+  }
+
+  /**
+   * The signed-in admin's own password change (AdminAccountService.changePassword). On success every other
+   * session of the admin ends, the one making the change stays; a wrong current password changes nothing
+   * and is recorded as a 403 event, as a failed sign-in is recorded, since it is what a stolen session
+   * trying to take the account over looks like. Neither password is ever in the event.
+   */
+  async changeOwnPassword(context: AuditContext, change: OwnPasswordChange): Promise<OwnPasswordChangeOutcome> {
+    const resource: AuditResource = { type: 'Admin', id: change.adminId }
+    const after = await this.deps.admins.changePassword(change.adminId, change.currentPassword, change.newPassword)
+    if (!after) {
+      await this.record(context, { tenant: INSTALLATION_AUDIT_TENANT, operation: 'admin.passwordChange', resource, status: 403 })
+      return { changed: false }
+    }
+    const otherSessionsEnded = await this.deps.sessions.destroyOthersOf(change.adminId, change.keptSessionId)
+    await this.record(context, { tenant: INSTALLATION_AUDIT_TENANT, operation: 'admin.passwordChange', resource, changes: [PASSWORD_CHANGED] })
+    return { changed: true, otherSessionsEnded }
+  }
+
+  /**
+   * Sets an admin's password without the current one (`roster admin password`, for an owner who forgot
+   * theirs) and ends every session of that admin. 404 for an unknown e-mail, 400 for a password the rules
+   * refuse.
+   */
+  async setAdminPassword(context: AuditContext, email: string, newPassword: string): Promise<{ admin: AdminRecord; sessionsEnded: number }> {
+    const { id } = await this.deps.admins.getByEmail(email)
+    const admin = await this.deps.admins.setPassword(id, newPassword)
+    const sessionsEnded = await this.deps.sessions.destroyAllOf(id)
+    await this.record(context, { tenant: INSTALLATION_AUDIT_TENANT, operation: 'admin.passwordChange', resource: { type: 'Admin', id }, changes: [PASSWORD_CHANGED] })
+    return { admin, sessionsEnded }
   }
 
   async issueApiKey(context: AuditContext, name: string, role: AdminRole, options: { createdBy: string; expiresAt?: Date }): Promise<IssuedApiKey> {

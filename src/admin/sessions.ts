@@ -44,7 +44,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest()
  * token, which the console gets from the sign-in response or GET of its session.
  *
  * Callers load the admin (and so the role) by adminId on every request, so a role change or removal
- * takes effect at once; call destroyAllOf(adminId) too when the password changes.
+ * takes effect at once; when the password changes, destroyOthersOf ends every session but the one that changed it.
  */
 export class AdminSessionService {
   private readonly clock: () => Date
@@ -110,6 +110,14 @@ export class AdminSessionService {
 
   destroyAllOf(adminId: string): Promise<number> {
     return this.store.deleteSessionsOf(adminId)
+  }
+
+  /**
+   * Ends every session of the admin but `keptSessionId` (the one that changed the password), so a stolen
+   * session does not outlive the password it was stolen under. Returns how many ended.
+   */
+  destroyOthersOf(adminId: string, keptSessionId: string): Promise<number> {
+    return this.store.deleteOtherSessionsOf(adminId, sha256(keptSessionId).toString('hex'))
   }
 
   deleteExpired(): Promise<number> {

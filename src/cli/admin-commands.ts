@@ -42,7 +42,7 @@ function originOf(roster: Roster): string {
   return `http://${h}:${port}`
 }
 
-/** `roster admin create|list`: admin accounts of the admin API; the first one can only be made here. */
+/** `roster admin create|password|list`: admin accounts of the admin API; the first one can only be made here. */
 export function registerAdminCommands(program: Command, withRoster: WithRoster): void {
   const admin = program.command('admin').description('admin accounts of the admin API and console')
 
@@ -67,6 +67,20 @@ export function registerAdminCommands(program: Command, withRoster: WithRoster):
         })
         out(`Created admin ${created.id} (${created.email}, ${created.role}${created.tenant ? `, organization ${created.tenant} only` : ''})\n`)
         out(`Admin API: ${originOf(roster)}/admin/api (sign in with POST /admin/api/session)\n`)
+      })
+    })
+
+  admin
+    .command('password')
+    .description("set an admin's password without the current one (recovery); ends every session of that admin")
+    .requiredOption('--email <email>', 'the e-mail address the admin signs in with')
+    .option('--password-stdin', 'read the new password from stdin instead of asking for it')
+    .action(async (opts: { email: string; passwordStdin?: boolean }) => {
+      const password = opts.passwordStdin ? await readPasswordFromStdin() : await promptNewPassword()
+      await withRoster(async (roster) => {
+        const { admin: changed, sessionsEnded } = await roster.actions.setAdminPassword(cliAuditContext('admin password'), opts.email, password)
+        out(`Set the password of admin ${changed.id} (${changed.email}); ${sessionsEnded} session${sessionsEnded === 1 ? '' : 's'} ended\n`)
+        if (changed.disabledAt) out(`The admin is disabled: an owner enables it again with PATCH /admin/api/admins/${changed.id} {"disabled": false}\n`)
       })
     })
 

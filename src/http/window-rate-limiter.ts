@@ -45,11 +45,10 @@ export class WindowRateLimiter {
     return this.decide(window, now, window.count <= limit, limit)
   }
 
-  /** Whether one more request for `key` would be within the limit, without counting it. */
-  check(key: string): RateDecision {
+  /** Whether one more request for `key` would be within `limit` (default: the limit of the options), without counting it. */
+  check(key: string, limit: number = this.options.limit): RateDecision {
     const now = this.clock()
     const window = this.current(key, now)
-    const { limit } = this.options
     if (!window) return { allowed: true, limit, remaining: limit, retryAfterSeconds: Math.ceil(this.options.windowMs / 1000) }
     return this.decide(window, now, window.count < limit, limit)
   }

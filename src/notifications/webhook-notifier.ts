@@ -1,5 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto'
 import type { AuditActor } from '../store/ports.js'
+import { postToAddress, type WebhookPost } from './post-to-address.js'
+import { lookupAllAddresses, resolveWebhookAddress, type HostLookup } from './resolve-webhook-address.js'
 
 /** What happened to an organization's credentials. */
 export type CredentialEventType = 'token.created' | 'token.revoked' | 'oauthClient.created' | 'oauthClient.revoked'
@@ -45,7 +47,15 @@ export interface WebhookNotifierOptions {
   /** Waits before each retry; default 1 s, 4 s, 16 s (so four attempts in all). */
   readonly retryDelaysMs?: readonly number[]
   readonly log: NotifierLog
-  readonly fetch?: typeof fetch
+  /**
+   * ROSTER_WEBHOOK_ALLOW_PRIVATE: deliver to loopback, private, link-local and other special-purpose
+   * addresses too (receivers on a private network, tests). Default false: such deliveries are refused.
+   */
+  readonly allowPrivateAddresses?: boolean
+  /** Resolves webhook host names; default node:dns lookup (tests answer with fixed addresses). */
+  readonly lookup?: HostLookup
+  /** Sends one attempt to the checked address; default postToAddress (node:http/https). */
+  readonly post?: WebhookPost
 }
 
 type AttemptResult = { readonly ok: true } | { readonly ok: false; readonly retry: boolean; readonly reason: string }
@@ -60,11 +70,19 @@ type AttemptResult = { readonly ok: true } | { readonly ok: false; readonly retr
  * query (chat integrations do), so the full URL is never logged.
  *
  * Redirects are not followed: the URL an admin configured is the only place a delivery goes.
+ *
+ * Server-side request forgery: a webhook URL is chosen by an organization's owner, but the request leaves
+ * from Roster's network, where loopback services, RFC 1918 hosts and the cloud metadata service at
+ * 169.254.169.254 answer. So each attempt resolves the host, refuses the delivery (logged as a failure,
+ * not retried) when any address is special-purpose (special-purpose-addresses.ts), and connects to the
+ * address it checked. Checking only when the URL is saved would not do: DNS answers change after.
  */
 export class WebhookNotifier {
   private readonly timeoutMs: number
   private readonly retryDelaysMs: readonly number[]
-  private readonly fetch: typeof fetch
+  private readonly allowPrivateAddresses: boolean
+  private readonly lookup: HostLookup
+  private readonly post: WebhookPost
   private readonly pending = new Set<Promise<void>>()
   private readonly controllers = new Set<AbortController>()
   private closed = false
@@ -72,7 +90,9 @@ export class WebhookNotifier {
   constructor(private readonly options: WebhookNotifierOptions) {
     this.timeoutMs = options.timeoutMs ?? 5_000
     this.retryDelaysMs = options.retryDelaysMs ?? [1_000, 4_000, 16_000]
-    this.fetch = options.fetch ?? fetch
+    this.allowPrivateAddresses = options.allowPrivateAddresses ?? false
+    this.lookup = options.lookup ?? lookupAllAddresses
+    this.post = options.post ?? postToAddress
   }
 
   /** Starts delivering `event` in the background; never throws, never waits. */
@@ -110,9 +130,15 @@ export class WebhookNotifier {
   }
 
   private async deliver(event: CredentialEvent): Promise<void> {
-    const url = await this.options.webhookUrlOf(event.organization)
-    if (!url) return
-    const destination = originOf(url)
+    const text = await this.options.webhookUrlOf(event.organization)
+    if (!text) return
+    const details = { event: event.type, organization: event.organization, destination: originOf(text) }
+    // Settings check the scheme when saved; this covers URLs stored before that check existed.
+    const url = URL.canParse(text) ? new URL(text) : undefined
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      this.options.log.warn({ ...details, attempts: 0, reason: 'refused: not an http or https URL' }, 'webhook delivery failed')
+      return
+    }
     const body = JSON.stringify(event)
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -121,7 +147,6 @@ export class WebhookNotifier {
       [DELIVERY_HEADER]: randomUUID(),
     }
     if (this.options.secret) headers[SIGNATURE_HEADER] = signWebhookBody(body, this.options.secret)
-    const details = { event: event.type, organization: event.organization, destination }
     for (let attempt = 0; ; attempt++) {
       if (this.closed) return
       const result = await this.attempt(url, headers, body)
@@ -138,16 +163,18 @@ export class WebhookNotifier {
     }
   }
 
-  private async attempt(url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
+  /** One attempt: resolve and check the host (again: answers change between attempts), then POST there. */
+  private async attempt(url: URL, headers: Record<string, string>, body: string): Promise<AttemptResult> {
     const controller = new AbortController()
     this.controllers.add(controller)
     const timer = setTimeout(() => controller.abort(), this.timeoutMs)
     try {
-      const res = await this.fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: controller.signal })
-      // The body is not read; cancelling it frees the connection.
-      await res.body?.cancel().catch(() => {})
-      if (res.status >= 200 && res.status < 300) return { ok: true }
-      return { ok: false, retry: res.status === 429 || res.status >= 500, reason: `HTTP ${res.status}` }
+      // A lookup cannot be cancelled (getaddrinfo runs on libuv's pool); the attempt stops waiting for it.
+      const resolved = await untilAborted(resolveWebhookAddress(url.hostname, { allowPrivate: this.allowPrivateAddresses, lookup: this.lookup }), controller.signal)
+      if (!resolved.ok) return { ok: false, retry: false, reason: resolved.reason }
+      const status = await this.post({ url, address: resolved.address, headers, body, signal: controller.signal })
+      if (status >= 200 && status < 300) return { ok: true }
+      return { ok: false, retry: status === 429 || status >= 500, reason: `HTTP ${status}` }
     } catch (err) {
       return { ok: false, retry: !this.closed, reason: controller.signal.aborted ? `no answer within ${this.timeoutMs} ms` : describe(err) }
     } finally {
@@ -170,6 +197,16 @@ export class WebhookNotifier {
       controller.signal.addEventListener('abort', done, { once: true })
     })
   }
+}
+
+/** `work`, or a rejection once `signal` aborts, whichever comes first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }
 
 /** scheme://host[:port] of a URL, or a placeholder for text that is not one. */

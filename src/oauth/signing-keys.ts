@@ -1,5 +1,7 @@
+import type { KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
 import type { SigningAlgorithm, SigningKeyStore, StoredSigningKey } from '../store/ports.js'
+import { isSealedJwk, openSealedJwk, sealJwk } from './sealed-jwk.js'
 
 /** The only algorithm we sign and accept: ECDSA P-256 with SHA-256 (RFC 7518 §3.4). */
 export const SIGNING_ALGORITHM: SigningAlgorithm = 'ES256'
@@ -31,6 +33,17 @@ export interface ActiveSigningKey {
   readonly privateKey: CryptoKey
 }
 
+/** A stored private key that the key-encryption key does not open (another key, or an altered row). */
+export class SigningKeyDecryptionError extends Error {
+  override readonly name = 'SigningKeyDecryptionError'
+  constructor(
+    readonly kid: string,
+    cause: Error,
+  ) {
+    super(`OAuth signing key ${kid} cannot be decrypted: ${cause.message}`, { cause })
+  }
+}
+
 interface LoadedKey {
   readonly stored: StoredSigningKey
   readonly publicKey: CryptoKey
@@ -48,6 +61,9 @@ interface LoadedKey {
  *    retiredAt + maxTokenLifetime + clockTolerance + cacheTtl, past the exp of the last token it signed.
  * A token naming a kid this instance has not read yet also makes it read the store at once (rate-limited),
  * which covers a first key created by another instance.
+ *
+ * Private keys reach the store sealed under the key-encryption key (sealed-jwk.ts), so a copy of the
+ * database alone cannot mint tokens; they are opened to sign, and once at start to check the key.
  */
 export class SigningKeyRing {
   private readonly clock: () => Date
@@ -60,7 +76,12 @@ export class SigningKeyRing {
   private loading: Promise<void> | undefined
   private creating: Promise<StoredSigningKey> | undefined
 
-  constructor(private readonly store: SigningKeyStore, options: SigningKeyRingOptions = {}) {
+  /** `keyEncryptionKey`: the 32-byte AES-256-GCM key that seals the private keys; every instance must share it. */
+  constructor(
+    private readonly store: SigningKeyStore,
+    private readonly keyEncryptionKey: KeyObject,
+    options: SigningKeyRingOptions = {},
+  ) {
     this.clock = options.clock ?? (() => new Date())
     this.cacheTtlMs = options.cacheTtlMs ?? 5_000
     this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 1_000
@@ -81,8 +102,23 @@ export class SigningKeyRing {
       active = this.signingKey()
     }
     if (!active) throw new Error('the signing key store did not return the key just inserted')
-    active.privateKey ??= (await importJWK(active.stored.privateJwk, SIGNING_ALGORITHM)) as CryptoKey
+    active.privateKey ??= (await importJWK(this.privateJwkOf(active.stored), SIGNING_ALGORITHM)) as CryptoKey
     return { kid: active.stored.kid, privateKey: active.privateKey }
+  }
+
+  /**
+   * Reads every stored key, checks that each sealed one opens with the key-encryption key, and seals the
+   * ones stored bare (written before Roster encrypted them). Run at start, so that a wrong key fails the
+   * start with the kid it cannot open rather than a later POST /oauth/token with a 500. Bare keys written
+   * afterwards (by an older Roster still running) sign as they are until the next start seals them.
+   */
+  async sealStoredKeys(): Promise<void> {
+    for (const key of await this.store.listKeys()) {
+      // Opened only to see that it opens (it throws naming the kid); what it holds is not kept.
+      if (isSealedJwk(key.privateJwk)) this.privateJwkOf(key)
+      else await this.store.sealPrivateJwk(key.kid, sealJwk(key.privateJwk, key.kid, this.keyEncryptionKey))
+    }
+    await this.refresh(true)
   }
 
   /**
@@ -143,13 +179,24 @@ export class SigningKeyRing {
     return newest(published) ?? newest(live)
   }
 
+  /** The private JWK of a stored key, opened when sealed; throws naming the kid when it does not open. */
+  private privateJwkOf(key: StoredSigningKey): JWK {
+    if (!isSealedJwk(key.privateJwk)) return key.privateJwk
+    try {
+      return openSealedJwk(key.privateJwk, key.kid, this.keyEncryptionKey)
+    } catch (e) {
+      throw new SigningKeyDecryptionError(key.kid, e as Error)
+    }
+  }
+
   private async insertNewKey(): Promise<StoredSigningKey> {
     const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true })
     const publicJwk = await exportJWK(publicKey)
+    const kid = await calculateJwkThumbprint(publicJwk, 'sha256')
     const key: StoredSigningKey = {
-      kid: await calculateJwkThumbprint(publicJwk, 'sha256'),
+      kid,
       algorithm: SIGNING_ALGORITHM,
-      privateJwk: await exportJWK(privateKey),
+      privateJwk: sealJwk(await exportJWK(privateKey), kid, this.keyEncryptionKey),
       publicJwk,
       createdAt: this.clock().toISOString(),
     }
@@ -181,7 +228,8 @@ export class SigningKeyRing {
     for (const s of stored) {
       if (s.algorithm !== SIGNING_ALGORITHM) continue
       const cached = this.keys.get(s.kid)
-      // Keep imported CryptoKeys across reloads; only retiredAt can change on a stored key.
+      // Keep imported CryptoKeys across reloads: only retiredAt can change on a stored key (and a bare
+      // private JWK become sealed, which holds the same key).
       if (cached) next.set(s.kid, { ...cached, stored: s })
       else next.set(s.kid, { stored: s, publicKey: (await importJWK(s.publicJwk, SIGNING_ALGORITHM)) as CryptoKey })
     }

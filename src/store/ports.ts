@@ -195,6 +195,12 @@ export interface TokenStore {
   revokeToken(tenant: string, id: string, at: string): Promise<boolean>
   touchToken(id: string, at: string): Promise<void>
   countTokens(): Promise<number>
+  /**
+   * Inserts `record` only when no token exists at all, in any tenant, atomically across connections and
+   * instances (the check and the insert cannot interleave with another caller's): true when it was
+   * inserted. Instances starting together on an empty database thus print one first token, not one each.
+   */
+  insertFirstToken(record: TokenRecord): Promise<boolean>
 }
 
 /** A store adapter: one database, every port, and a way to close it. */
@@ -407,15 +413,28 @@ export interface OAuthClientStore {
 /** The only algorithm we sign and accept: ECDSA P-256 with SHA-256 (RFC 7518 §3.4). */
 export type SigningAlgorithm = 'ES256'
 
+/**
+ * A private JWK encrypted with AES-256-GCM under the key-encryption key (ROSTER_SECRET_KEY or the data
+ * directory's key file; src/oauth/sealed-jwk.ts), stored as this JSON object where the JWK used to be.
+ * iv (96 bits), tag (128 bits) and data (the JWK's JSON text, encrypted) are base64url.
+ */
+export interface SealedJwk {
+  readonly enc: 'A256GCM'
+  readonly iv: string
+  readonly tag: string
+  readonly data: string
+}
+
 export interface StoredSigningKey {
   /** RFC 7638 thumbprint of the public key: stable, and the same in every instance. */
   readonly kid: string
   readonly algorithm: SigningAlgorithm
   /**
-   * The private key as a JWK. Whoever reads it can mint tokens for every organization: the adapter
-   * should keep it encrypted at rest and never return it from an API.
+   * The private key. Whoever reads it can mint tokens for every organization, so SigningKeyRing seals it
+   * (SealedJwk) before it reaches the store; a bare JWK is a row written before Roster encrypted them,
+   * read as it is until the ring seals it at start. Never returned from an API.
    */
-  readonly privateJwk: JWK
+  readonly privateJwk: SealedJwk | JWK
   readonly publicJwk: JWK
   readonly createdAt: string
   /**
@@ -436,6 +455,11 @@ export interface SigningKeyStore {
   insertKey(key: StoredSigningKey): Promise<void>
   /** Sets retiredAt when it is not set yet; a key retired earlier keeps its first retirement time. */
   retireKey(kid: string, at: string): Promise<void>
+  /**
+   * Replaces the key's private JWK with its sealed form when the stored one is still bare; a key sealed
+   * already (by another instance sealing it at the same time) keeps its first sealing. An unknown kid is a no-op.
+   */
+  sealPrivateJwk(kid: string, sealed: SealedJwk): Promise<void>
 }
 
 // ---- Admin sessions and API keys (re-exported by src/admin) ----
@@ -467,6 +491,8 @@ export interface AdminSessionStore {
   deleteSession(idHash: string): Promise<void>
   /** Ends every session of an admin (password or role changed, admin removed); returns how many. */
   deleteSessionsOf(adminId: string): Promise<number>
+  /** Ends every session of an admin but the one whose hash is `keptIdHash` (the admin's own, after a password change); returns how many. */
+  deleteOtherSessionsOf(adminId: string, keptIdHash: string): Promise<number>
   /** Housekeeping: removes sessions whose expiresAt or absoluteExpiresAt is at or before `now`; returns how many. */
   deleteExpiredSessions(now: string): Promise<number>
 }
@@ -599,6 +625,8 @@ export type AuditOperation =
   | 'admin.delete'
   | 'admin.login'
   | 'admin.logout'
+  // An admin's password set: by the admin (status 200, or 403 for a wrong current password) or by `roster admin password`
+  | 'admin.passwordChange'
   | 'apiKey.create'
   | 'apiKey.revoke'
   | 'audit.export'

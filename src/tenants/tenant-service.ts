@@ -1,3 +1,4 @@
+import { ALLOW_PRIVATE_HINT, literalHostRefusalOf } from '../notifications/resolve-webhook-address.js'
 import { SchemaRegistry, invalidValue, notFound, parseExtensionSchemas, type SchemaDefinition } from '../scim/index.js'
 import { DEFAULT_TENANT, DEFAULT_TENANT_SETTINGS, type TenantRecord, type TenantSettings, type TenantStore } from '../store/ports.js'
 
@@ -29,6 +30,11 @@ export interface TenantServiceOptions {
    * within this time.
    */
   readonly cacheTtlMs?: number
+  /**
+   * ROSTER_WEBHOOK_ALLOW_PRIVATE: accept webhook URLs whose host is a loopback, private or other
+   * special-purpose IP address, or a localhost name. Default false (the notifier refuses them anyway).
+   */
+  readonly allowPrivateWebhookAddresses?: boolean
 }
 
 interface CacheEntry {
@@ -62,6 +68,7 @@ const SETTING_KEYS: ReadonlySet<string> = new Set<keyof TenantSettings>([
 export class TenantService {
   private readonly clock: () => Date
   private readonly cacheTtlMs: number
+  private readonly allowPrivateWebhookAddresses: boolean
   private readonly cache = new Map<string, CacheEntry>()
 
   constructor(
@@ -70,6 +77,7 @@ export class TenantService {
   ) {
     this.clock = options.clock ?? (() => new Date())
     this.cacheTtlMs = options.cacheTtlMs ?? 2_000
+    this.allowPrivateWebhookAddresses = options.allowPrivateWebhookAddresses ?? false
   }
 
   async create(input: { readonly id: string; readonly name: string; readonly settings?: TenantSettingsChange }): Promise<TenantRecord> {
@@ -78,7 +86,7 @@ export class TenantService {
       problems.push(`id must be 1 to 63 lower-case letters, digits and hyphens, starting with a letter or digit (got ${JSON.stringify(input.id)})`)
     }
     const name = checkName(input.name, problems)
-    const settings = mergeSettings(DEFAULT_TENANT_SETTINGS, input.settings ?? {}, problems)
+    const settings = mergeSettings(DEFAULT_TENANT_SETTINGS, input.settings ?? {}, problems, this.allowPrivateWebhookAddresses)
     if (problems.length > 0) throw invalidValue(problems.join('; '))
     const record: TenantRecord = { id: input.id, name: name!, createdAt: this.clock().toISOString(), settings: settings! }
     await this.store.insertTenant(record)
@@ -119,7 +127,7 @@ export class TenantService {
   async updateSettings(id: string, change: TenantSettingsChange): Promise<TenantSettings> {
     const current = await this.get(id)
     const problems: string[] = []
-    const settings = mergeSettings(current.settings, change, problems)
+    const settings = mergeSettings(current.settings, change, problems, this.allowPrivateWebhookAddresses)
     if (problems.length > 0) throw invalidValue(problems.join('; '))
     return (await this.update(id, { settings: settings! })).settings
   }
@@ -224,7 +232,7 @@ function checkName(name: unknown, problems: string[]): string | undefined {
 }
 
 /** `base` with `change` applied, or undefined with the reasons added to `problems`. */
-function mergeSettings(base: TenantSettings, change: TenantSettingsChange, problems: string[]): TenantSettings | undefined {
+function mergeSettings(base: TenantSettings, change: TenantSettingsChange, problems: string[], allowPrivateWebhookAddresses: boolean): TenantSettings | undefined {
   const before = problems.length
   if (!change || typeof change !== 'object' || Array.isArray(change)) {
     problems.push('settings must be an object')
@@ -254,6 +262,11 @@ function mergeSettings(base: TenantSettings, change: TenantSettingsChange, probl
     merged.resourceTypes = [...new Set(types)]
   }
   if (merged.webhookUrl !== undefined && !isHttpUrl(merged.webhookUrl)) problems.push('webhookUrl must be an http or https URL')
+  else if (merged.webhookUrl !== undefined && !allowPrivateWebhookAddresses) {
+    // Only what the URL itself says; host names are resolved and checked at each delivery (the notifier).
+    const refusal = literalHostRefusalOf(new URL(merged.webhookUrl).hostname)
+    if (refusal) problems.push(`webhookUrl must not point at a private or local address: ${refusal}. ${ALLOW_PRIVATE_HINT}`)
+  }
   const schemas = change.extensionSchemas
   if (schemas !== undefined) {
     // The form the extensions file takes is accepted too: a ListResponse, as GET /Schemas answers.

@@ -45,6 +45,21 @@ export class TokenService {
   }
 
   async issue(tenant: string, name: string, options: { expiresAt?: Date } = {}): Promise<IssuedToken> {
+    const issued = this.newToken(tenant, name, options)
+    await this.store.insertToken(issued.record)
+    return issued
+  }
+
+  /**
+   * A token, when no token exists yet in any tenant (the first start's); undefined when one does. Atomic
+   * in the store, so of several instances starting together on an empty database exactly one issues it.
+   */
+  async issueFirstToken(tenant: string, name: string): Promise<IssuedToken | undefined> {
+    const issued = this.newToken(tenant, name)
+    return (await this.store.insertFirstToken(issued.record)) ? issued : undefined
+  }
+
+  private newToken(tenant: string, name: string, options: { expiresAt?: Date } = {}): IssuedToken {
     const trimmed = name.trim()
     if (!trimmed || trimmed.length > 200) throw new Error('a token needs a name of 1 to 200 characters')
     const id = randomBytes(ID_LENGTH / 2).toString('hex')
@@ -58,7 +73,6 @@ export class TokenService {
       createdAt: this.clock().toISOString(),
       ...(options.expiresAt ? { expiresAt: options.expiresAt.toISOString() } : {}),
     }
-    await this.store.insertToken(record)
     return { token, record }
   }
 
@@ -88,9 +102,5 @@ export class TokenService {
 
   revoke(tenant: string, id: string): Promise<boolean> {
     return this.store.revokeToken(tenant, id, this.clock().toISOString())
-  }
-
-  async hasAnyToken(): Promise<boolean> {
-    return (await this.store.countTokens()) > 0
   }
 }

@@ -28,6 +28,12 @@ export class MemoryAdminSessionStore implements AdminSessionStore {
     return n
   }
 
+  async deleteOtherSessionsOf(adminId: string, keptIdHash: string): Promise<number> {
+    let n = 0
+    for (const [k, s] of this.sessions) if (s.adminId === adminId && k !== keptIdHash && this.sessions.delete(k)) n++
+    return n
+  }
+
   async deleteExpiredSessions(now: string): Promise<number> {
     let n = 0
     for (const [k, s] of this.sessions) {

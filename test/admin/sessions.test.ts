@@ -113,6 +113,17 @@ describe('AdminSessionService', () => {
     assert.ok(await sessions.validate(c.sessionId))
   })
 
+  test('destroyOthersOf ends every session of an admin but the kept one (a password change)', async () => {
+    const { sessions } = setup()
+    const kept = await sessions.create('admin-1')
+    const stolen = await sessions.create('admin-1')
+    const other = await sessions.create('admin-2')
+    assert.equal(await sessions.destroyOthersOf('admin-1', kept.sessionId), 1)
+    assert.ok(await sessions.validate(kept.sessionId))
+    assert.equal(await sessions.validate(stolen.sessionId), undefined)
+    assert.ok(await sessions.validate(other.sessionId))
+  })
+
   test('deleteExpired removes idle sessions only', async () => {
     const { sessions, clock } = setup()
     const old = await sessions.create('admin-1')

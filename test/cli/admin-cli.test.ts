@@ -27,7 +27,8 @@ const ok = (res: { code: number | null; stderr: string; stdout: string }) => ass
 
 describe('roster admin, org, oauth and audit commands', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'roster-admin-cli-'))
-  const env = { ROSTER_DATA_DIR: dataDir, ROSTER_LOG_LEVEL: 'silent', ROSTER_WEBHOOK_SECRET: WEBHOOK_SECRET }
+  // The webhook receiver of the token test listens on 127.0.0.1, which Roster refuses to post to unless told otherwise.
+  const env = { ROSTER_DATA_DIR: dataDir, ROSTER_LOG_LEVEL: 'silent', ROSTER_WEBHOOK_SECRET: WEBHOOK_SECRET, ROSTER_WEBHOOK_ALLOW_PRIVATE: 'true' }
   let server: ServerProcess
   let origin: string
 
@@ -73,6 +74,47 @@ describe('roster admin, org, oauth and audit commands', () => {
     const noTerminal = await runCliWithInput(['admin', 'create', '--email', 'tty@example.com', '--role', 'viewer'], env, '')
     assert.equal(noTerminal.code, 1)
     assert.match(noTerminal.stderr, /--password-stdin/)
+  })
+
+  test('admin password --password-stdin resets a forgotten password: the old one and every session stop working; audited', async () => {
+    const before = await signIn('root@example.com', PASSWORD)
+    const cookie = before.headers.getSetCookie()[0]!.split(';')[0]!
+    const me = () => fetch(`${origin}/admin/api/me`, { headers: { cookie } })
+    assert.equal((await me()).status, 200)
+
+    const recovered = 'a recovered passphrase'
+    const reset = await runCliWithInput(['admin', 'password', '--email', 'Root@Example.com', '--password-stdin'], env, `${recovered}\n`)
+    ok(reset)
+    assert.match(reset.stdout, /^Set the password of admin [0-9a-f-]{36} \(root@example\.com\); [1-9]\d* sessions? ended\n$/)
+    assert.ok(!`${reset.stdout}${reset.stderr}`.includes(recovered))
+    assert.equal((await me()).status, 401, 'sessions signed in under the old password end')
+    assert.equal((await signIn('root@example.com', PASSWORD)).status, 401)
+    assert.equal((await signIn('root@example.com', recovered)).status, 200)
+
+    const log = await runCli(['audit', 'export', '--org', 'default'], env)
+    const events = log.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { operation: string; actor: { id?: string }; changes: unknown[] })
+    const changes = events.filter((e) => e.operation === 'admin.passwordChange')
+    assert.deepEqual(
+      changes.map((e) => [e.actor.id, e.changes]),
+      [['cli', [{ attribute: 'password', after: '[redacted]', changed: true }]]],
+    )
+    assert.ok(!log.stdout.includes(recovered) && !log.stdout.includes(PASSWORD))
+
+    // Back to the password the later tests sign in with.
+    ok(await runCliWithInput(['admin', 'password', '--email', 'root@example.com', '--password-stdin'], env, PASSWORD))
+  })
+
+  test('admin password refuses a weak password and an unknown e-mail, and changes nothing', async () => {
+    const weak = await runCliWithInput(['admin', 'password', '--email', 'root@example.com', '--password-stdin'], env, 'short\n')
+    assert.equal(weak.code, 1)
+    assert.match(weak.stderr, /password not accepted: use at least 12 characters/)
+    const unknown = await runCliWithInput(['admin', 'password', '--email', 'nobody@example.com', '--password-stdin'], env, PASSWORD)
+    assert.equal(unknown.code, 1)
+    assert.match(unknown.stderr, /no admin has the e-mail address nobody@example\.com/)
+    const noTerminal = await runCliWithInput(['admin', 'password', '--email', 'root@example.com'], env, '')
+    assert.equal(noTerminal.code, 1)
+    assert.match(noTerminal.stderr, /--password-stdin/)
+    assert.equal((await signIn('root@example.com', PASSWORD)).status, 200)
   })
 
   test('org create, list, rename, remove', async () => {
@@ -220,5 +262,43 @@ describe('roster admin, org, oauth and audit commands', () => {
     const badTime = await runCli(['audit', 'export', '--org', 'acme', '--from', 'yesterday'], env)
     assert.notEqual(badTime.code, 0)
     assert.equal((await runCli(['audit', 'export', '--org', 'nope'], env)).code, 1)
+  })
+})
+
+describe('admin passwords never reach the server log', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'roster-admin-log-'))
+  // trace: the most the logger writes, so a password logged at any level would show.
+  const env = { ROSTER_DATA_DIR: dataDir, ROSTER_LOG_LEVEL: 'trace' }
+  let server: ServerProcess
+
+  before(async () => {
+    server = await startServerProcess(env)
+  })
+  after(async () => {
+    server.child.kill('SIGTERM')
+    await waitForExit(server.child)
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  test('sign-in, a refused and an accepted password change log statuses, never a password', async () => {
+    const origin = new URL(server.baseUrl).origin
+    const first = 'first passphrase 1a2b3c'
+    const wrong = 'a wrong guess 4d5e6f'
+    const second = 'second passphrase 7a8b9c'
+    ok(await runCliWithInput(['admin', 'create', '--email', 'logged@example.com', '--role', 'viewer', '--password-stdin'], env, first))
+    const session = await fetch(`${origin}/admin/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'logged@example.com', password: first }) })
+    assert.equal(session.status, 200)
+    const { csrfToken } = (await session.json()) as { csrfToken: string }
+    const headers = { 'content-type': 'application/json', cookie: session.headers.getSetCookie()[0]!.split(';')[0]!, 'x-csrf-token': csrfToken }
+    const change = (currentPassword: string) => fetch(`${origin}/admin/api/me/password`, { method: 'PUT', headers, body: JSON.stringify({ currentPassword, newPassword: second }) })
+    assert.equal((await change(wrong)).status, 403)
+    assert.equal((await change(first)).status, 200)
+
+    // pino writes asynchronously: wait for the line of the last answer.
+    const deadline = Date.now() + 5_000
+    while ((server.output().match(/"statusCode":200/g) ?? []).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    const log = server.output()
+    assert.match(log, /\/admin\/api\/me\/password/, 'the requests were logged')
+    for (const password of [first, wrong, second]) assert.ok(!log.includes(password), `"${password}" is not in the log`)
   })
 })

@@ -75,7 +75,8 @@ describe('admin API', () => {
   let webhookUrl: string
 
   before(async () => {
-    srv = await startTestServer({ ROSTER_ADMIN_SIGNIN_LIMIT: '1000', ROSTER_ADMIN_RATE_LIMIT: '100000', ROSTER_WEBHOOK_SECRET: WEBHOOK_SECRET })
+    // The webhook receiver below listens on 127.0.0.1, which Roster refuses to post to unless told otherwise.
+    srv = await startTestServer({ ROSTER_ADMIN_SIGNIN_LIMIT: '1000', ROSTER_ADMIN_RATE_LIMIT: '100000', ROSTER_WEBHOOK_SECRET: WEBHOOK_SECRET, ROSTER_WEBHOOK_ALLOW_PRIVATE: 'true' })
     acme = await srv.org('acme')
     await srv.org('globex')
     const make = async (email: string, role: 'owner' | 'securityAdmin' | 'viewer', tenant?: string) =>
@@ -574,6 +575,85 @@ describe('admin API', () => {
     })
   })
 
+  describe('own password (PUT /me/password)', () => {
+    const NEW_PASSWORD = 'a longer passphrase, new today'
+    /** An admin of one organization with a viewer role: changing one's password needs no permission. */
+    const makeSelf = async (email: string) => (await srv.roster.admins.create({ email, password: PASSWORD, role: 'viewer', tenant: 'acme' })).id
+    const passwordEvents = async (id: string) => (await owner.get(`/organizations/default/audit?operation=admin.passwordChange&resourceId=${id}`)).body.events
+
+    test('needs the current password; this session stays, the others end; only the new password signs in; audited without either', async () => {
+      const id = await makeSelf('self@example.com')
+      const here = await new AdminClient(srv.origin).signInOrFail('self@example.com', PASSWORD)
+      const elsewhere = await new AdminClient(srv.origin).signInOrFail('self@example.com', PASSWORD)
+      const changed = await here.put('/me/password', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })
+      assertAdmin(changed, 200)
+      assert.deepEqual(changed.body, { otherSessionsEnded: 1 })
+      assert.equal(changed.headers.get('cache-control'), 'no-store')
+
+      assertAdmin(await here.get('/me'), 200)
+      assertAdmin(await elsewhere.get('/me'), 401, 'unauthenticated')
+      assertAdmin(await new AdminClient(srv.origin).signIn('self@example.com', PASSWORD), 401, 'unauthenticated')
+      await new AdminClient(srv.origin).signInOrFail('self@example.com', NEW_PASSWORD)
+
+      const events = await passwordEvents(id)
+      assert.equal(events.length, 1)
+      assert.deepEqual(events[0].actor, { type: 'admin', id, name: 'self@example.com' })
+      assert.deepEqual(events[0].resource, { type: 'Admin', id })
+      assert.deepEqual(events[0].changes, [{ attribute: 'password', after: '[redacted]', changed: true }])
+      assert.equal(events[0].outcome.status, 200)
+      const log = await owner.get(`/organizations/default/audit?actorId=${id}`)
+      assert.deepEqual(log.body.events.map((e: { operation: string }) => e.operation).sort(), ['admin.login', 'admin.login', 'admin.login', 'admin.passwordChange'])
+      assert.ok(!log.text.includes(NEW_PASSWORD) && !log.text.includes(PASSWORD), 'neither password is in the log')
+      assert.ok(!log.text.includes('scrypt$'), 'nor a hash')
+    })
+
+    test('a wrong current password is 403 and changes nothing; the attempt is audited as refused', async () => {
+      const id = await makeSelf('wrong-current@example.com')
+      const client = await new AdminClient(srv.origin).signInOrFail('wrong-current@example.com', PASSWORD)
+      const refused = await client.put('/me/password', { currentPassword: 'not the current one', newPassword: NEW_PASSWORD })
+      assertAdmin(refused, 403, 'forbidden')
+      assert.equal(refused.body.error.message, 'The current password is wrong')
+      assertAdmin(await client.get('/me'), 200, undefined)
+      await new AdminClient(srv.origin).signInOrFail('wrong-current@example.com', PASSWORD)
+      const events = await passwordEvents(id)
+      assert.deepEqual(
+        events.map((e: { outcome: { status: number }; changes: unknown[] }) => [e.outcome.status, e.changes]),
+        [[403, []]],
+      )
+    })
+
+    const refusedBodies = [
+      { title: 'a new password the rules refuse is 400 naming every problem', email: 'weak-new@example.com', body: { currentPassword: PASSWORD, newPassword: ' short ' }, message: /at least 12 characters.*do not start or end with spaces/ },
+      { title: 'no current password is 400', email: 'no-current@example.com', body: { newPassword: NEW_PASSWORD }, message: /currentPassword/ },
+      { title: 'an empty new password is 400', email: 'empty-new@example.com', body: { currentPassword: PASSWORD, newPassword: '' }, message: /newPassword/ },
+    ]
+    for (const { title, email, body, message } of refusedBodies) {
+      test(`${title}, and the password stays`, async () => {
+        await makeSelf(email)
+        const client = await new AdminClient(srv.origin).signInOrFail(email, PASSWORD)
+        const res = await client.put('/me/password', body)
+        assertAdmin(res, 400, 'invalid_request')
+        assert.match(res.body.error.message, message)
+        assert.ok(!res.text.includes(PASSWORD), 'the password is not echoed')
+        await new AdminClient(srv.origin).signInOrFail(email, PASSWORD)
+      })
+    }
+
+    test('an API key has no password: 403, whatever its role', async () => {
+      const { apiKey } = await srv.roster.apiKeys.issue('owner key', 'owner', { createdBy: ownerId })
+      const res = await AdminClient.withApiKey(srv.origin, apiKey).put('/me/password', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })
+      assertAdmin(res, 403, 'forbidden')
+      assert.match(res.body.error.message, /API key has no password/)
+    })
+
+    test("a session needs its CSRF token to change the password (another site's page cannot)", async () => {
+      await makeSelf('csrf-self@example.com')
+      const client = await new AdminClient(srv.origin).signInOrFail('csrf-self@example.com', PASSWORD)
+      assertAdmin(await client.put('/me/password', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, { csrf: false }), 403, 'csrf_failed')
+      await new AdminClient(srv.origin).signInOrFail('csrf-self@example.com', PASSWORD)
+    })
+  })
+
   describe('webhooks', () => {
     test('token and client events reach the webhook with a valid HMAC-SHA256 signature', async () => {
       assertAdmin(await owner.put('/organizations/acme/settings', { webhookUrl }), 200)
@@ -631,6 +711,46 @@ describe('admin API', () => {
   })
 })
 
+describe('admin API webhook settings without ROSTER_WEBHOOK_ALLOW_PRIVATE', () => {
+  let srv: TestServer
+  let owner: AdminClient
+
+  before(async () => {
+    srv = await startTestServer()
+    await srv.org('acme')
+    await srv.roster.admins.create({ email: 'owner@example.com', password: PASSWORD, role: 'owner' })
+    owner = await new AdminClient(srv.origin).signInOrFail('owner@example.com', PASSWORD)
+  })
+  after(async () => {
+    await srv.close()
+  })
+
+  const refused: { webhookUrl: string; message: RegExp }[] = [
+    { webhookUrl: 'http://127.0.0.1:8080/hook', message: /127\.0\.0\.1 is loopback \(127\.0\.0\.0\/8, RFC 1122\)/ },
+    { webhookUrl: 'http://169.254.169.254/latest/meta-data/', message: /169\.254\.169\.254 is link-local/ },
+    { webhookUrl: 'https://192.168.10.5/hook', message: /private \(192\.168\.0\.0\/16, RFC 1918\)/ },
+    { webhookUrl: 'http://[::ffff:10.0.0.1]/hook', message: /private \(10\.0\.0\.0\/8, RFC 1918\)/ },
+    { webhookUrl: 'http://[fd00::1]/hook', message: /unique-local/ },
+    { webhookUrl: 'http://localhost:3000/hook', message: /loopback name/ },
+    { webhookUrl: 'gopher://hooks.example.com/hook', message: /webhookUrl must be an http or https URL/ },
+  ]
+  for (const { webhookUrl, message } of refused) {
+    test(`PUT settings with webhookUrl ${webhookUrl} is 400, saying why, and stores nothing`, async () => {
+      const res = await owner.put('/organizations/acme/settings', { webhookUrl })
+      assertAdmin(res, 400, 'invalid_request')
+      assert.match(res.body.error.message, /webhookUrl/)
+      assert.match(res.body.error.message, message)
+      if (!webhookUrl.startsWith('gopher:')) assert.match(res.body.error.message, /ROSTER_WEBHOOK_ALLOW_PRIVATE=true/)
+      assert.equal((await owner.get('/organizations/acme/settings')).body.settings.webhookUrl, undefined)
+    })
+  }
+
+  test('a host name is accepted when saved (it is resolved and checked at each delivery)', async () => {
+    assertAdmin(await owner.put('/organizations/acme/settings', { webhookUrl: 'https://hooks.example.com/roster' }), 200)
+    assert.equal((await owner.get('/organizations/acme/settings')).body.settings.webhookUrl, 'https://hooks.example.com/roster')
+  })
+})
+
 describe('admin API rate limits', () => {
   let srv: TestServer
 
@@ -661,6 +781,16 @@ describe('admin API rate limits', () => {
     const limited = await signIn('d@example.com', 'wrong password!!', '10.0.1.1')
     assert.equal(limited.statusCode, 429)
     assert.ok(Number(limited.headers['retry-after']) > 0)
+  })
+
+  test('a wrong current password in a password change counts as a failed sign-in of that e-mail', async () => {
+    await srv.roster.admins.create({ email: 'changer@example.com', password: PASSWORD, role: 'viewer' })
+    const client = await new AdminClient(srv.origin).signInOrFail('changer@example.com', PASSWORD)
+    for (let i = 0; i < 3; i++) assertAdmin(await client.put('/me/password', { currentPassword: 'wrong password!!', newPassword: 'the new passphrase' }), 403, 'forbidden')
+    const limited = await client.put('/me/password', { currentPassword: PASSWORD, newPassword: 'the new passphrase' })
+    assertAdmin(limited, 429, 'rate_limited')
+    assert.ok(Number(limited.headers.get('retry-after')) > 60, 'the 15-minute sign-in window')
+    assert.equal((await signIn('changer@example.com', PASSWORD, '10.0.2.1')).statusCode, 429, 'sign-in with the right password is locked as well')
   })
 
   test('requests per session are limited: 429 with Retry-After', async () => {

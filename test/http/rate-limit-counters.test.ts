@@ -1,26 +1,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Redis } from 'ioredis'
-import { memoryRateLimitCounters, openRedisRateLimitCounters, type RateLimitCounters } from '../../src/http/rate-limit-counters.js'
-
-const REDIS_URL = process.env.ROSTER_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-/** Whether Redis answers; under CI (CI=true) it must (.ci/run starts it), elsewhere the suite is skipped loudly. */
-async function redisSkip(): Promise<false | string> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null })
-  try {
-    await client.connect()
-    await client.ping()
-    return false
-  } catch (e) {
-    const reason = `${REDIS_URL} is unreachable (${(e as Error).message})`
-    if (process.env.CI === 'true') throw new Error(`Redis is required under CI for the shared rate-limit counters: ${reason}`)
-    console.warn(`\n*** SKIPPING the Redis rate-limit counters: ${reason}. Set ROSTER_TEST_REDIS_URL or start Redis. ***\n`)
-    return reason
-  } finally {
-    client.disconnect()
-  }
-}
+import { memoryRateLimitCounters, openRedisRateLimitCounters, withMemoryFallback, type RateLimitCounters } from '../../src/http/rate-limit-counters.js'
+import { TEST_REDIS_URL as REDIS_URL, deleteRedisKeys, redisSkip } from '../redis-harness.js'
 
 describe('memory rate-limit counters', () => {
   test('count per key against the limit each call names, with the seconds left in the window', () => {
@@ -41,10 +22,53 @@ describe('memory rate-limit counters', () => {
     const next = counters.consume('tenant\u0000token\u0000a', 2)
     assert.ok(!(next instanceof Promise) && next.allowed && next.remaining === 1, 'a new window starts after 60 s')
   })
+
+  test('a key counted in 15-minute windows (sign-in attempts) outlives a minute', async () => {
+    let now = 1_000_000
+    const counters = memoryRateLimitCounters({ clock: () => now })
+    const quarter = 15 * 60_000
+    await counters.consume('signin-ip:192.0.2.1', 1, quarter)
+    now += 60_000
+    const refused = await counters.consume('signin-ip:192.0.2.1', 1, quarter)
+    assert.deepEqual([refused.allowed, refused.retryAfterSeconds], [false, 840])
+    now += 14 * 60_000
+    assert.equal((await counters.consume('signin-ip:192.0.2.1', 1, quarter)).allowed, true, 'a new window after 15 minutes')
+  })
+
+  test('check does not count; reset forgets the key', async () => {
+    const counters = memoryRateLimitCounters()
+    const quarter = 15 * 60_000
+    assert.deepEqual(await counters.check('signin-failures:a@example.com', 2, quarter), { allowed: true, limit: 2, remaining: 2, retryAfterSeconds: 900 })
+    await counters.consume('signin-failures:a@example.com', 2, quarter)
+    assert.equal((await counters.check('signin-failures:a@example.com', 2, quarter)).allowed, true)
+    await counters.consume('signin-failures:a@example.com', 2, quarter)
+    assert.equal((await counters.check('signin-failures:a@example.com', 2, quarter)).allowed, false)
+    await counters.reset('signin-failures:a@example.com')
+    assert.equal((await counters.check('signin-failures:a@example.com', 2, quarter)).remaining, 2)
+  })
+})
+
+describe('withMemoryFallback: the admin API keeps counting while Redis is unreachable', () => {
+  test('an unreachable Redis is replaced by this process\'s memory: the limit still holds, check and reset work', async () => {
+    const down = await openRedisRateLimitCounters('redis://127.0.0.1:1', 'roster-test-down:')
+    try {
+      const counters = withMemoryFallback(down)
+      const decisions = [await counters.consume('k', 2), await counters.consume('k', 2), await counters.consume('k', 2)]
+      assert.deepEqual(
+        decisions.map((d) => d.allowed),
+        [true, true, false],
+      )
+      assert.equal((await counters.check('k', 2)).allowed, false)
+      await counters.reset('k')
+      assert.equal((await counters.check('k', 2)).allowed, true)
+    } finally {
+      await down.close()
+    }
+  })
 })
 
 describe('Redis rate-limit counters (ROSTER_REDIS_URL): one count shared by every instance', async () => {
-  const skip = await redisSkip()
+  const skip = await redisSkip('the Redis rate-limit counters')
   let first: RateLimitCounters
   let second: RateLimitCounters
   const namespace = `roster-test-${process.pid}-${Date.now().toString(36)}:`
@@ -55,10 +79,7 @@ describe('Redis rate-limit counters (ROSTER_REDIS_URL): one count shared by ever
   })
   after(async () => {
     if (skip) return
-    const cleaner = new Redis(REDIS_URL)
-    const keys = await cleaner.keys(`${namespace}*`)
-    if (keys.length > 0) await cleaner.del(...keys)
-    cleaner.disconnect()
+    await deleteRedisKeys(`${namespace}*`)
     await first.close()
     await second.close()
   })
@@ -81,6 +102,20 @@ describe('Redis rate-limit counters (ROSTER_REDIS_URL): one count shared by ever
   test('other credentials have counters of their own', { skip }, async () => {
     assert.equal((await first.consume('default\u0000token\u0000other', 1)).allowed, true)
     assert.equal((await second.consume('default\u0000oauthClient\u0000other', 1)).allowed, true)
+  })
+
+  test('check reads a count another instance made without counting; reset clears it for every instance', { skip }, async () => {
+    const quarter = 15 * 60_000
+    const key = 'signin-failures:shared@example.com'
+    assert.deepEqual(await second.check(key, 2, quarter), { allowed: true, limit: 2, remaining: 2, retryAfterSeconds: 900 }, 'no window open yet')
+    await first.consume(key, 2, quarter)
+    await first.consume(key, 2, quarter)
+    const seen = await second.check(key, 2, quarter)
+    assert.deepEqual([seen.allowed, seen.remaining], [false, 0])
+    assert.ok(seen.retryAfterSeconds > 60 && seen.retryAfterSeconds <= 900, `a 15-minute window: Retry-After ${seen.retryAfterSeconds}`)
+    assert.equal((await second.check(key, 2, quarter)).remaining, 0, 'check counted nothing')
+    await second.reset(key)
+    assert.equal((await first.check(key, 2, quarter)).allowed, true)
   })
 
   test('an unreachable Redis makes consume reject (the SCIM hook then lets the request through)', { skip }, async () => {

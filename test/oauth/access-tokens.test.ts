@@ -1,9 +1,9 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { SignJWT, base64url, decodeJwt, decodeProtectedHeader, importJWK } from 'jose'
+import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose'
 import { issueAccessToken, verifyAccessToken } from '../../src/oauth/access-tokens.js'
 import { SigningKeyRing } from '../../src/oauth/signing-keys.js'
-import { MemorySigningKeyStore } from './memory-signing-key-store.js'
+import { MemorySigningKeyStore, TEST_KEY_ENCRYPTION_KEY } from './memory-signing-key-store.js'
 import { FakeClock } from './fake-clock.js'
 
 const ISSUER = 'https://roster.example.com'
@@ -14,7 +14,7 @@ const TOLERANCE_S = 30
 function setup() {
   const clock = new FakeClock()
   const store = new MemorySigningKeyStore()
-  const ring = new SigningKeyRing(store, { clock: clock.now, cacheTtlMs: TTL_MS, maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: TOLERANCE_S })
+  const ring = new SigningKeyRing(store, TEST_KEY_ENCRYPTION_KEY, { clock: clock.now, cacheTtlMs: TTL_MS, maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: TOLERANCE_S })
   const issue = (over: { lifetimeSeconds?: number; scope?: string } = {}) =>
     issueAccessToken({ clientId: 'rsc_0123456789abcdef01234567', tenant: 'acme', ...(over.scope ? { scope: over.scope } : {}) }, ring, {
       issuer: ISSUER,
@@ -195,7 +195,7 @@ describe('tokens across a key rotation', () => {
     const old = await ring.ensureActiveKey()
     // A token signed with the old key whose own exp lies beyond the window: only the key window can stop it.
     const iat = Math.floor(clock.now().getTime() / 1000)
-    const privateKey = await importJWK(store.keys.get(old.kid)!.privateJwk, 'ES256')
+    const privateKey = old.privateKey
     const longLived = await new SignJWT({ org: 'acme', client_id: 'rsc_y' })
       .setProtectedHeader({ alg: 'ES256', kid: old.kid, typ: 'at+jwt' })
       .setIssuer(ISSUER)
@@ -217,8 +217,8 @@ describe('tokens across a key rotation', () => {
     const clock = new FakeClock()
     const store = new MemorySigningKeyStore()
     const options = { clock: clock.now, cacheTtlMs: TTL_MS, maxTokenLifetimeSeconds: 3600, clockToleranceSeconds: TOLERANCE_S }
-    const a = new SigningKeyRing(store, options)
-    const b = new SigningKeyRing(store, options)
+    const a = new SigningKeyRing(store, TEST_KEY_ENCRYPTION_KEY, options)
+    const b = new SigningKeyRing(store, TEST_KEY_ENCRYPTION_KEY, options)
     const k1 = await a.ensureActiveKey()
     await b.ensureActiveKey()
     clock.advance(1_000)

@@ -1,4 +1,9 @@
+import { createSecretKey, randomBytes } from 'node:crypto'
 import type { SigningKeyStore, StoredSigningKey } from '../../src/oauth/signing-keys.js'
+import { isSealedJwk, type SealedJwk } from '../../src/oauth/sealed-jwk.js'
+
+/** A key-encryption key for rings in tests (ROSTER_SECRET_KEY or the key file in production). */
+export const TEST_KEY_ENCRYPTION_KEY = createSecretKey(randomBytes(32))
 
 /** SigningKeyStore in memory; one instance shared by several rings stands for one database. */
 export class MemorySigningKeyStore implements SigningKeyStore {
@@ -18,5 +23,10 @@ export class MemorySigningKeyStore implements SigningKeyStore {
   async retireKey(kid: string, at: string): Promise<void> {
     const key = this.keys.get(kid)
     if (key && !key.retiredAt) this.keys.set(kid, { ...key, retiredAt: at })
+  }
+
+  async sealPrivateJwk(kid: string, sealed: SealedJwk): Promise<void> {
+    const key = this.keys.get(kid)
+    if (key && !isSealedJwk(key.privateJwk)) this.keys.set(kid, { ...key, privateJwk: sealed })
   }
 }

@@ -1,7 +1,10 @@
+import { createSecretKey, randomBytes } from 'node:crypto'
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { SigningKeyRing } from '../../src/oauth/signing-keys.js'
-import { MemorySigningKeyStore } from './memory-signing-key-store.js'
+import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, jwtVerify } from 'jose'
+import { isSealedJwk, openSealedJwk } from '../../src/oauth/sealed-jwk.js'
+import { SigningKeyDecryptionError, SigningKeyRing, type StoredSigningKey } from '../../src/oauth/signing-keys.js'
+import { MemorySigningKeyStore, TEST_KEY_ENCRYPTION_KEY } from './memory-signing-key-store.js'
 import { FakeClock } from './fake-clock.js'
 
 const TTL_MS = 5_000
@@ -9,7 +12,7 @@ const MAX_LIFETIME_S = 3_600
 const TOLERANCE_S = 30
 
 function ringOn(store: MemorySigningKeyStore, clock: FakeClock): SigningKeyRing {
-  return new SigningKeyRing(store, {
+  return new SigningKeyRing(store, TEST_KEY_ENCRYPTION_KEY, {
     clock: clock.now,
     cacheTtlMs: TTL_MS,
     minRefreshIntervalMs: 1_000,
@@ -31,7 +34,11 @@ describe('SigningKeyRing', () => {
     assert.equal(stored.publicJwk.kty, 'EC')
     assert.equal(stored.publicJwk.crv, 'P-256')
     assert.equal(stored.publicJwk.d, undefined, 'the public JWK has no private part')
-    assert.equal(typeof stored.privateJwk.d, 'string')
+    assert.ok(isSealedJwk(stored.privateJwk), 'the private key reaches the store sealed')
+    assert.equal(JSON.stringify(stored.privateJwk).includes('"d"'), false)
+    const opened = openSealedJwk(stored.privateJwk, first.kid, TEST_KEY_ENCRYPTION_KEY)
+    assert.equal(typeof opened.d, 'string')
+    assert.deepStrictEqual([opened.x, opened.y], [stored.publicJwk.x, stored.publicJwk.y])
   })
 
   test('concurrent first calls in one instance create one key', async () => {
@@ -83,8 +90,8 @@ describe('SigningKeyRing', () => {
     const store = new MemorySigningKeyStore()
     const clock = new FakeClock()
     const options = { clock: clock.now, cacheTtlMs: TTL_MS, minRefreshIntervalMs: 24 * 3_600_000, maxTokenLifetimeSeconds: MAX_LIFETIME_S }
-    const a = new SigningKeyRing(store, options)
-    const b = new SigningKeyRing(store, options)
+    const a = new SigningKeyRing(store, TEST_KEY_ENCRYPTION_KEY, options)
+    const b = new SigningKeyRing(store, TEST_KEY_ENCRYPTION_KEY, options)
     const k1 = await a.ensureActiveKey()
     clock.advance(TTL_MS)
     assert.equal((await b.ensureActiveKey()).kid, k1.kid) // b reads the store here, then not for TTL_MS
@@ -151,4 +158,64 @@ describe('SigningKeyRing', () => {
     assert.equal(keys[0]!.use, 'sig')
     assert.equal(keys[0]!.d, undefined)
   })
+})
+
+/** A key as a Roster before encryption stored it: the private JWK bare. */
+async function bareStoredKey(createdAt: string): Promise<StoredSigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+  const publicJwk = await exportJWK(publicKey)
+  return { kid: await calculateJwkThumbprint(publicJwk, 'sha256'), algorithm: 'ES256', privateJwk: await exportJWK(privateKey), publicJwk, createdAt }
+}
+
+async function signsAndVerifies(ring: SigningKeyRing, publicJwkKid: string): Promise<void> {
+  const active = await ring.ensureActiveKey()
+  assert.equal(active.kid, publicJwkKid)
+  const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: active.kid }).sign(active.privateKey)
+  await jwtVerify(jwt, (await ring.verificationKey(active.kid))!)
+}
+
+describe('SigningKeyRing: private keys sealed at rest (ROSTER_SECRET_KEY)', () => {
+  test('a bare key written before encryption still signs, before and after sealStoredKeys seals it', async () => {
+    const clock = new FakeClock()
+    const bare = await bareStoredKey(new Date(clock.now().getTime() - 60_000).toISOString())
+    const store = new MemorySigningKeyStore()
+    await store.insertKey(bare)
+    await signsAndVerifies(ringOn(store, clock), bare.kid)
+    const ring = ringOn(store, clock)
+    await ring.sealStoredKeys()
+    const sealed = store.keys.get(bare.kid)!.privateJwk
+    assert.ok(isSealedJwk(sealed))
+    assert.deepStrictEqual(openSealedJwk(sealed, bare.kid, TEST_KEY_ENCRYPTION_KEY), bare.privateJwk)
+    await signsAndVerifies(ring, bare.kid)
+    await signsAndVerifies(ringOn(store, clock), bare.kid)
+  })
+
+  test('sealStoredKeys leaves sealed keys as they are', async () => {
+    const store = new MemorySigningKeyStore()
+    const clock = new FakeClock()
+    const { kid } = await ringOn(store, clock).ensureActiveKey()
+    const before = store.keys.get(kid)!.privateJwk
+    await ringOn(store, clock).sealStoredKeys()
+    assert.deepStrictEqual(store.keys.get(kid)!.privateJwk, before)
+  })
+
+  const otherKey = createSecretKey(randomBytes(32))
+  const wrongKeyCases: { title: string; run: (ring: SigningKeyRing) => Promise<unknown> }[] = [
+    { title: 'sealStoredKeys (at start)', run: (ring) => ring.sealStoredKeys() },
+    { title: 'ensureActiveKey (signing)', run: (ring) => ring.ensureActiveKey() },
+  ]
+  for (const { title, run } of wrongKeyCases) {
+    test(`another key-encryption key fails ${title} with SigningKeyDecryptionError naming the kid`, async () => {
+      const store = new MemorySigningKeyStore()
+      const clock = new FakeClock()
+      const { kid } = await ringOn(store, clock).ensureActiveKey()
+      const wrong = new SigningKeyRing(store, otherKey, { clock: clock.now })
+      await assert.rejects(run(wrong), (e: unknown) => {
+        assert.ok(e instanceof SigningKeyDecryptionError)
+        assert.equal(e.kid, kid)
+        assert.match(e.message, new RegExp(`OAuth signing key ${kid} cannot be decrypted: authentication failed`))
+        return true
+      })
+    })
+  }
 })

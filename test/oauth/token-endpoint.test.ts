@@ -4,7 +4,7 @@ import { exchangeClientCredentials } from '../../src/oauth/token-endpoint.js'
 import { OAuthClientService } from '../../src/oauth/oauth-clients.js'
 import { SigningKeyRing } from '../../src/oauth/signing-keys.js'
 import { MemoryOAuthClientStore } from './memory-oauth-client-store.js'
-import { MemorySigningKeyStore } from './memory-signing-key-store.js'
+import { MemorySigningKeyStore, TEST_KEY_ENCRYPTION_KEY } from './memory-signing-key-store.js'
 import { FakeClock } from './fake-clock.js'
 
 const ISSUER = 'https://roster.example.com'
@@ -16,7 +16,7 @@ async function setup() {
   const clock = new FakeClock()
   const store = new MemoryOAuthClientStore()
   const clients = new OAuthClientService(store, { clock: clock.now })
-  const ring = new SigningKeyRing(new MemorySigningKeyStore(), { clock: clock.now })
+  const ring = new SigningKeyRing(new MemorySigningKeyStore(), TEST_KEY_ENCRYPTION_KEY, { clock: clock.now })
   const created = await clients.create('acme', 'Entra ID production', { scopes: ['scim'] })
   const deps = { clients, ring, issuer: ISSUER, audience: AUDIENCE, clock: clock.now }
   const verifyOptions = { issuer: ISSUER, audience: AUDIENCE, clock: clock.now }

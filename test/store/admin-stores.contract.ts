@@ -14,6 +14,7 @@ import {
   type CurrentResource,
   type NewResource,
   type OAuthClientRecord,
+  type SealedJwk,
   type Store,
   type StoredSigningKey,
   type TenantRecord,
@@ -511,6 +512,17 @@ export function defineAdminStoreContract(name: string, options: { skip?: boolean
       assert.ok(await store.adminSessions.findSession('s3'))
     })
 
+    test('deleteOtherSessionsOf ends every session of one admin but the kept one, and counts them', async () => {
+      for (const [id, adminId] of [['s1', 'a1'], ['s2', 'a1'], ['s3', 'a1'], ['s4', 'a2']] as const) await store.adminSessions.insertSession(session(id, adminId))
+      assert.equal(await store.adminSessions.deleteOtherSessionsOf('a1', 's2'), 2)
+      assert.equal(await store.adminSessions.deleteOtherSessionsOf('a1', 's2'), 0)
+      assert.deepStrictEqual(await store.adminSessions.findSession('s2'), session('s2', 'a1'))
+      assert.equal(await store.adminSessions.findSession('s1'), undefined)
+      assert.equal(await store.adminSessions.findSession('s3'), undefined)
+      assert.ok(await store.adminSessions.findSession('s4'), 'another admin keeps its sessions')
+      assert.equal(await store.adminSessions.deleteOtherSessionsOf('a2', 's2'), 1, 'a kept hash of another admin protects nothing of this one')
+    })
+
     test('deleteExpiredSessions removes those idle-expired or absolutely expired at or before now', async () => {
       await store.adminSessions.insertSession(session('idle', 'a1', { expiresAt: at(100), absoluteExpiresAt: at(1000) }))
       await store.adminSessions.insertSession(session('absolute', 'a1', { expiresAt: at(500), absoluteExpiresAt: at(100) }))
@@ -594,6 +606,18 @@ export function defineAdminStoreContract(name: string, options: { skip?: boolean
       await store.signingKeys.retireKey('kid-a', at(20))
       await store.signingKeys.retireKey('nope', at(20))
       assert.deepStrictEqual(await store.signingKeys.listKeys(), [{ ...signingKey('kid-a', at(1)), retiredAt: at(10) }])
+    })
+
+    test('sealPrivateJwk replaces a bare private JWK, keeps the first sealing, and ignores an unknown kid', async () => {
+      await store.signingKeys.insertKey(signingKey('kid-a', at(1)))
+      await store.signingKeys.insertKey({ ...signingKey('kid-b', at(2)), privateJwk: sealed('first') })
+      await store.signingKeys.sealPrivateJwk('kid-a', sealed('a'))
+      await store.signingKeys.sealPrivateJwk('kid-b', sealed('second'))
+      await store.signingKeys.sealPrivateJwk('nope', sealed('nope'))
+      assert.deepStrictEqual(await store.signingKeys.listKeys(), [
+        { ...signingKey('kid-a', at(1)), privateJwk: sealed('a') },
+        { ...signingKey('kid-b', at(2)), privateJwk: sealed('first') },
+      ])
     })
   })
 }
@@ -726,6 +750,9 @@ function apiKey(id: string, extra: Partial<AdminApiKeyRecord> = {}): AdminApiKey
 function client(id: string, tenant: string, extra: Partial<OAuthClientRecord> = {}): OAuthClientRecord {
   return { id, tenant, name: `client ${id}`, secretHash: `hash-${id}`, scopes: ['scim'], createdAt: at(1), ...extra }
 }
+
+/** A SealedJwk's shape; the store holds it as it is, never opening it. */
+const sealed = (data: string): SealedJwk => ({ enc: 'A256GCM', iv: `iv-${data}`, tag: `tag-${data}`, data })
 
 function signingKey(kid: string, createdAt: string): StoredSigningKey {
   const publicJwk = { kty: 'EC', crv: 'P-256', x: `x-${kid}`, y: `y-${kid}` }

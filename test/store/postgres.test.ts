@@ -392,6 +392,29 @@ describe('postgres: pool and concurrency', { skip }, () => {
     }
   })
 
+  test('two instances issuing the first token at once on a fresh schema: exactly one token is inserted', async () => {
+    const schema = await schemas.fresh()
+    const [a, b] = await Promise.all([openPostgresStore(TEST_PG_URL, { schema }), openPostgresStore(TEST_PG_URL, { schema })])
+    const db = await connectToSchema(schema)
+    try {
+      const first = (id: string) => ({ id, tenant: 'default', name: 'initial token', prefix: `rst_${id}`, hash: `hash-${id}`, createdAt: at(0) })
+      // Two calls at once, as two instances starting together make, on an emptied table each round. With the
+      // advisory lock taken out, both calls found no token and both inserted within ten rounds in 5 runs of 5.
+      for (let round = 0; round < 10; round++) {
+        await db.query('DELETE FROM tokens')
+        const pair = await Promise.all([a.tokens.insertFirstToken(first(`a${round}`)), b.tokens.insertFirstToken(first(`b${round}`))])
+        assert.deepStrictEqual([...pair].sort(), [false, true], `round ${round}`)
+        assert.equal(await a.tokens.countTokens(), 1, `round ${round}`)
+      }
+      const more = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).tokens.insertFirstToken(first(`k${i}`))))
+      assert.deepStrictEqual(more, Array<boolean>(10).fill(false))
+      assert.equal(await a.tokens.countTokens(), 1)
+    } finally {
+      await db.end()
+      await Promise.all([a.close(), b.close()])
+    }
+  })
+
   test('40 member adds to one group at once from two instances all land, one version each', async () => {
     const schema = await schemas.fresh()
     const [a, b] = await Promise.all([openPostgresStore(TEST_PG_URL, { schema }), openPostgresStore(TEST_PG_URL, { schema })])

@@ -914,6 +914,21 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
       assert.equal(await store.tokens.countTokens(), 3)
     })
 
+    test('insertFirstToken inserts only while no token exists in any tenant', async () => {
+      assert.equal(await store.tokens.insertFirstToken(token('first', OTHER)), true)
+      assert.deepStrictEqual(await store.tokens.findToken('first'), token('first', OTHER))
+      assert.equal(await store.tokens.insertFirstToken(token('second')), false)
+      assert.equal(await store.tokens.findToken('second'), undefined)
+      assert.equal(await store.tokens.countTokens(), 1)
+    })
+
+    test('insertFirstToken is false once any token exists, revoked ones included', async () => {
+      await store.tokens.insertToken(token('k1'))
+      await store.tokens.revokeToken(T, 'k1', at(1))
+      assert.equal(await store.tokens.insertFirstToken(token('k2')), false)
+      assert.equal(await store.tokens.countTokens(), 1)
+    })
+
     test('revokeToken only in its tenant and only once', async () => {
       await store.tokens.insertToken(token('k1'))
       assert.equal(await store.tokens.revokeToken(OTHER, 'k1', at(5)), false)

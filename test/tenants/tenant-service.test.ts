@@ -70,6 +70,15 @@ describe('TenantService', () => {
     { change: { extensionSchemas: [ACME, ACME] }, detail: /extensionSchemas: .*already defined/ },
     { change: { webhookUrl: 'ftp://example.com/hook' }, detail: /webhookUrl/ },
     { change: { webhookUrl: 'not a url' }, detail: /webhookUrl/ },
+    // Server-side request forgery: what the URL itself names is refused at once (names: at each delivery).
+    { change: { webhookUrl: 'http://127.0.0.1:8080/hook' }, detail: /webhookUrl must not point at a private or local address: 127\.0\.0\.1 is loopback.*ROSTER_WEBHOOK_ALLOW_PRIVATE=true/ },
+    { change: { webhookUrl: 'http://169.254.169.254/latest/meta-data/' }, detail: /webhookUrl .*169\.254\.169\.254 is link-local/ },
+    { change: { webhookUrl: 'https://10.1.2.3/hook' }, detail: /webhookUrl .*private \(10\.0\.0\.0\/8, RFC 1918\)/ },
+    { change: { webhookUrl: 'http://2130706433/hook' }, detail: /webhookUrl .*127\.0\.0\.1 is loopback/ },
+    { change: { webhookUrl: 'http://[::1]/hook' }, detail: /webhookUrl .*::1 is loopback/ },
+    { change: { webhookUrl: 'http://[::ffff:192.168.1.1]/hook' }, detail: /webhookUrl .*private \(192\.168\.0\.0\/16/ },
+    { change: { webhookUrl: 'https://[fd00::1]/hook' }, detail: /webhookUrl .*unique-local/ },
+    { change: { webhookUrl: 'http://localhost:3000/hook' }, detail: /webhookUrl .*localhost is a loopback name/ },
     { change: { auditReads: 'some' as never }, detail: /auditReads/ },
     { change: { auditReadSampleRate: 1.5 }, detail: /auditReadSampleRate/ },
     { change: { auditRetentionDays: 0 }, detail: /auditRetentionDays/ },
@@ -100,6 +109,22 @@ describe('TenantService', () => {
     assert.equal(cleared.webhookUrl, undefined)
     assert.deepEqual(cleared.extensionSchemas, [ACME])
     assert.equal(cleared.scimRateLimitPerMinute, 120)
+  })
+
+  test('with allowPrivateWebhookAddresses (ROSTER_WEBHOOK_ALLOW_PRIVATE), private and local webhook URLs are accepted', async () => {
+    const privateNetwork = new TenantService(store.tenants, { clock: clock.now, allowPrivateWebhookAddresses: true })
+    await privateNetwork.create({ id: 'private-hooks', name: 'Private hooks' })
+    for (const webhookUrl of ['http://127.0.0.1:8080/hook', 'http://10.1.2.3/hook', 'http://[::1]/hook', 'http://localhost:3000/hook']) {
+      assert.equal((await privateNetwork.updateSettings('private-hooks', { webhookUrl })).webhookUrl, webhookUrl)
+    }
+    await rejects(privateNetwork.updateSettings('private-hooks', { webhookUrl: 'ftp://10.1.2.3/hook' }), /webhookUrl must be an http or https URL/)
+  })
+
+  test('public IP literals are accepted as webhook URLs', async () => {
+    await tenants.create({ id: 'public-hooks', name: 'Public hooks' })
+    for (const webhookUrl of ['https://93.184.215.14/hook', 'https://[2606:4700:4700::1111]/hook']) {
+      assert.equal((await tenants.updateSettings('public-hooks', { webhookUrl })).webhookUrl, webhookUrl)
+    }
   })
 
   test("registryFor: the organization's extension schemas, and only the resource types it serves", async () => {

@@ -5,7 +5,7 @@ import { can, isAdminRole, type AdminRole, type Permission } from '../../admin/r
 import { isSameOriginRequest, readSessionCookie, requiresCsrfToken, verifyCsrfToken, type AdminSessionService } from '../../admin/sessions.js'
 import { auditClientOf, auditRequestOf, type AuditContext } from '../../audit/audit-context.js'
 import { csrfFailed, forbidden, rateLimited, unauthenticated } from '../admin-error-handler.js'
-import type { WindowRateLimiter } from '../window-rate-limiter.js'
+import type { RateLimit } from '../rate-limit-counters.js'
 
 /**
  * What a route of the admin API requires, in its route config (`config: { adminAccess }`):
@@ -50,7 +50,7 @@ export interface AdminAuthOptions {
   /** HTTPS deployments: the cookie is Secure and named __Host-roster_admin. */
   readonly secureCookies: boolean
   /** Requests per session or API key (429 with Retry-After beyond). */
-  readonly limiter: WindowRateLimiter
+  readonly limiter: RateLimit
   /** The console's origin; from each request's Host when unset. */
   readonly publicUrl?: string
 }
@@ -78,7 +78,7 @@ export function registerAdminAuth(app: FastifyInstance, options: AdminAuthOption
         throw csrfFailed('Send the CSRF token from sign-in (or GET /admin/api/me) in X-CSRF-Token')
       }
     }
-    const decision = options.limiter.consume(rateKey)
+    const decision = await options.limiter.consume(rateKey)
     if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds)
     if (access.permission !== null && !can(principal.role, access.permission)) {
       throw forbidden(`The ${principal.role} role may not do this (needs ${access.permission})`)

@@ -9,6 +9,7 @@ import type {
   AdminStore,
   OAuthClientRecord,
   OAuthClientStore,
+  SealedJwk,
   SigningKeyStore,
   StoredSigningKey,
   TenantRecord,
@@ -232,6 +233,10 @@ export class PostgresAdminSessionStore extends PostgresTable implements AdminSes
     return this.changed(`DELETE FROM admin_sessions WHERE admin_id = $1`, [adminId])
   }
 
+  async deleteOtherSessionsOf(adminId: string, keptIdHash: string): Promise<number> {
+    return this.changed(`DELETE FROM admin_sessions WHERE admin_id = $1 AND id_hash <> $2`, [adminId, keptIdHash])
+  }
+
   async deleteExpiredSessions(now: string): Promise<number> {
     return this.changed(`DELETE FROM admin_sessions WHERE expires_at <= $1 OR absolute_expires_at <= $1`, [now])
   }
@@ -302,5 +307,13 @@ export class PostgresSigningKeyStore extends PostgresTable implements SigningKey
   /** `retired_at IS NULL`: a second retirement (another instance rotating again) keeps the first time. */
   async retireKey(kid: string, at: string): Promise<void> {
     await this.changed(`UPDATE signing_keys SET retired_at = $1 WHERE kid = $2 AND retired_at IS NULL`, [at, kid])
+  }
+
+  /**
+   * A bare JWK has no `enc` (sealed-jwk.ts isSealedJwk). Of two instances sealing one key at once, the
+   * second waits for the first's row lock, then finds `enc` and changes nothing.
+   */
+  async sealPrivateJwk(kid: string, sealed: SealedJwk): Promise<void> {
+    await this.changed(`UPDATE signing_keys SET private_jwk = $1::jsonb WHERE kid = $2 AND NOT (private_jwk ? 'enc')`, [JSON.stringify(sealed), kid])
   }
 }

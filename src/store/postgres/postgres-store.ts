@@ -939,6 +939,15 @@ const LIST_TOKENS = named(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE tenant_id =
 const REVOKE_TOKEN = named(`UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL`)
 const TOUCH_TOKEN = named(`UPDATE tokens SET last_used_at = $1 WHERE id = $2`)
 const COUNT_TOKENS = named(`SELECT COUNT(*)::int AS n FROM tokens`)
+/**
+ * The lock insertFirstToken holds for its check and insert. Under READ COMMITTED two transactions could
+ * both find no token and both insert; holding this lock, the second's NOT EXISTS runs after the first has
+ * committed and sees its row. Two-key form, so it never meets the migrations' one-key lock (PostgreSQL
+ * keeps the two key spaces apart); the second key is the schema's, so deployments in other schemas of the
+ * database do not queue on it. 0x526f7374 is "Rost" in ASCII.
+ */
+const LOCK_FIRST_TOKEN = `SELECT pg_advisory_xact_lock(${0x526f7374}, hashtext(current_schema()))`
+const INSERT_FIRST_TOKEN = `INSERT INTO tokens (${TOKEN_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE NOT EXISTS (SELECT 1 FROM tokens)`
 
 class PostgresTokenStore implements TokenStore {
   constructor(private readonly pool: Pool) {}
@@ -974,6 +983,25 @@ class PostgresTokenStore implements TokenStore {
 
   async countTokens(): Promise<number> {
     return (await this.rows<{ n: number }>(bound(COUNT_TOKENS, [])))[0]?.n ?? 0
+  }
+
+  /** Runs once per start: plain statements, not named ones (statements.ts) kept on every connection. */
+  async insertFirstToken(t: TokenRecord): Promise<boolean> {
+    const client = await this.pool.connect()
+    let broken: Error | undefined
+    try {
+      await client.query('BEGIN')
+      await client.query(LOCK_FIRST_TOKEN)
+      const { rowCount } = await client.query(INSERT_FIRST_TOKEN, [t.id, t.tenant, t.name, t.prefix, t.hash, t.createdAt, t.lastUsedAt ?? null, t.expiresAt ?? null, t.revokedAt ?? null])
+      await client.query('COMMIT')
+      return rowCount === 1
+    } catch (e) {
+      await client.query('ROLLBACK').catch((err: Error) => (broken = err))
+      throw translateDriverError(e)
+    } finally {
+      // A connection that cannot even roll back is dropped, not handed to the next caller.
+      client.release(broken)
+    }
   }
 
   private async rows<R extends QueryResultRow>(query: QueryConfig): Promise<R[]> {

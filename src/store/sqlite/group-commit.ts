@@ -165,7 +165,7 @@ export class GroupCommit {
   }
 }
 
-const WRITE_METHOD = /^(create|update|delete|insert|revoke|touch|retire|prune)/
+const WRITE_METHOD = /^(create|update|delete|insert|revoke|touch|retire|prune|seal)/
 
 /**
  * Wraps a store so that its write methods join the group commit and every method resolves only once what

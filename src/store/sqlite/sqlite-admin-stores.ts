@@ -9,6 +9,7 @@ import type {
   AdminStore,
   OAuthClientRecord,
   OAuthClientStore,
+  SealedJwk,
   SigningKeyStore,
   StoredSigningKey,
   TenantRecord,
@@ -183,6 +184,7 @@ export class SqliteAdminSessionStore implements AdminSessionStore {
       touch: db.prepare(`UPDATE admin_sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ?`),
       delete: db.prepare(`DELETE FROM admin_sessions WHERE id_hash = ?`),
       deleteOf: db.prepare(`DELETE FROM admin_sessions WHERE admin_id = ?`),
+      deleteOthersOf: db.prepare(`DELETE FROM admin_sessions WHERE admin_id = ? AND id_hash <> ?`),
       deleteExpired: db.prepare(`DELETE FROM admin_sessions WHERE expires_at <= ? OR absolute_expires_at <= ?`),
     }
   }
@@ -206,6 +208,10 @@ export class SqliteAdminSessionStore implements AdminSessionStore {
 
   async deleteSessionsOf(adminId: string): Promise<number> {
     return this.s.deleteOf.run(adminId).changes
+  }
+
+  async deleteOtherSessionsOf(adminId: string, keptIdHash: string): Promise<number> {
+    return this.s.deleteOthersOf.run(adminId, keptIdHash).changes
   }
 
   async deleteExpiredSessions(now: string): Promise<number> {
@@ -292,6 +298,8 @@ export class SqliteSigningKeyStore implements SigningKeyStore {
       list: db.prepare<unknown[], SigningKeyRow>(`SELECT ${SIGNING_KEY_COLUMNS} FROM signing_keys ORDER BY created_at, kid`),
       // `retired_at IS NULL`: a second retirement (another instance rotating again) keeps the first time.
       retire: db.prepare(`UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL`),
+      // A bare JWK has no `enc` (sealed-jwk.ts isSealedJwk): a key sealed already keeps its first sealing.
+      seal: db.prepare(`UPDATE signing_keys SET private_jwk = ? WHERE kid = ? AND json_extract(private_jwk, '$.enc') IS NULL`),
     }
   }
 
@@ -305,5 +313,9 @@ export class SqliteSigningKeyStore implements SigningKeyStore {
 
   async retireKey(kid: string, at: string): Promise<void> {
     this.s.retire.run(at, kid)
+  }
+
+  async sealPrivateJwk(kid: string, sealed: SealedJwk): Promise<void> {
+    this.s.seal.run(JSON.stringify(sealed), kid)
   }
 }

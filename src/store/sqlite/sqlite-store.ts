@@ -712,6 +712,9 @@ class SqliteTokenStore implements TokenStore {
     const revoke = db.prepare(`UPDATE tokens SET revoked_at = ? WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL`)
     const touch = db.prepare(`UPDATE tokens SET last_used_at = ? WHERE id = ?`)
     const count = db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM tokens`)
+    // Run in a write transaction (.immediate, within the group commit's BEGIN IMMEDIATE): the write lock is
+    // taken before the NOT EXISTS is read, so another process cannot insert between the check and the insert.
+    const insertFirst = db.prepare(`INSERT INTO tokens (${TOKEN_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM tokens)`)
     this.tx = {
       insert: db.transaction((t: TokenRecord) => {
         insert.run(t.id, t.tenant, t.name, t.prefix, t.hash, t.createdAt, t.lastUsedAt ?? null, t.expiresAt ?? null, t.revokedAt ?? null)
@@ -724,6 +727,9 @@ class SqliteTokenStore implements TokenStore {
         touch.run(at, id)
       }),
       count: () => count.get()?.n ?? 0,
+      insertFirst: db.transaction(
+        (t: TokenRecord) => insertFirst.run(t.id, t.tenant, t.name, t.prefix, t.hash, t.createdAt, t.lastUsedAt ?? null, t.expiresAt ?? null, t.revokedAt ?? null).changes > 0,
+      ),
     }
   }
 
@@ -769,5 +775,9 @@ class SqliteTokenStore implements TokenStore {
 
   async countTokens(): Promise<number> {
     return this.tx.count()
+  }
+
+  async insertFirstToken(record: TokenRecord): Promise<boolean> {
+    return this.tx.insertFirst.immediate(record)
   }
 }

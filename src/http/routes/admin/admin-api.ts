@@ -10,7 +10,7 @@ import type { TenantService } from '../../../tenants/tenant-service.js'
 import type { TokenService } from '../../../tokens/token-service.js'
 import { notFound, registerAdminErrorHandling } from '../../admin-error-handler.js'
 import { registerAdminAuth } from '../../plugins/admin-auth.js'
-import { WindowRateLimiter } from '../../window-rate-limiter.js'
+import { memoryRateLimitCounters, rateLimitOf, withMemoryFallback, type RateLimit, type RateLimitCounters } from '../../rate-limit-counters.js'
 import { registerAccountRoutes } from './account-routes.js'
 import { registerAuditRoutes } from './audit-routes.js'
 import { registerCredentialRoutes } from './credential-routes.js'
@@ -37,15 +37,21 @@ export interface AdminApiDeps {
   readonly rateLimitPerMinute: number
   /** Sign-in attempts per 15 minutes from one IP address, and failed ones for one e-mail address. */
   readonly signInAttemptsPerWindow: number
+  /**
+   * Where those limits are counted: Redis (ROSTER_REDIS_URL), shared by every instance, so that instances
+   * behind a load balancer enforce one limit, in this process's memory while Redis fails. Absent: memory.
+   */
+  readonly rateLimitCounters?: RateLimitCounters
   readonly publicUrl?: string
   readonly clock?: () => Date
 }
 
-/** The limiters of one admin API instance (one per process). */
+/** The admin API's limits, counted where AdminApiDeps.rateLimitCounters says. */
 export interface AdminLimiters {
-  readonly perCaller: WindowRateLimiter
-  readonly signInPerIp: WindowRateLimiter
-  readonly signInFailuresPerEmail: WindowRateLimiter
+  readonly perCaller: RateLimit
+  readonly signInPerIp: RateLimit
+  /** Failed sign-ins and wrong current passwords of a password change, per e-mail address. */
+  readonly signInFailuresPerEmail: RateLimit
 }
 
 export const SIGN_IN_WINDOW_MS = 15 * 60_000
@@ -67,10 +73,12 @@ declare module 'fastify' {
  * is keyed by the authenticated session or key, which only this plugin's authentication knows.
  */
 export async function adminApiPlugin(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
+  const counters = deps.rateLimitCounters ? withMemoryFallback(deps.rateLimitCounters) : memoryRateLimitCounters()
+  const signIn = { limit: deps.signInAttemptsPerWindow, windowMs: SIGN_IN_WINDOW_MS }
   const limiters: AdminLimiters = {
-    perCaller: new WindowRateLimiter({ limit: deps.rateLimitPerMinute, windowMs: 60_000 }),
-    signInPerIp: new WindowRateLimiter({ limit: deps.signInAttemptsPerWindow, windowMs: SIGN_IN_WINDOW_MS }),
-    signInFailuresPerEmail: new WindowRateLimiter({ limit: deps.signInAttemptsPerWindow, windowMs: SIGN_IN_WINDOW_MS }),
+    perCaller: rateLimitOf(counters, { prefix: 'caller:', limit: deps.rateLimitPerMinute, windowMs: 60_000 }),
+    signInPerIp: rateLimitOf(counters, { prefix: 'signin-ip:', ...signIn }),
+    signInFailuresPerEmail: rateLimitOf(counters, { prefix: 'signin-failures:', ...signIn }),
   }
   registerAdminErrorHandling(app)
   registerAdminAuth(app, {
