@@ -18,8 +18,8 @@ const DAY_MS = 86_400_000
 
 /**
  * The numbers on an organization's dashboard. Counts are `count: 0` queries (RFC 7644 §3.4.2.4: only
- * totalResults), which the adapters answer with one COUNT over the tenant's index; the rest is one
- * summarizeAudit over the last 24 hours.
+ * totalResults), which both adapters answer from counts they keep with every write, without reading the
+ * tenant's resources; the rest is one summarizeAudit over the last 24 hours.
  */
 export async function summarizeOrganization(
   deps: { readonly resources: Pick<ResourceStore, 'query'>; readonly audit: Pick<AuditStore, 'summarizeAudit'> },

@@ -60,7 +60,7 @@ describe('postgres: organizations and the audit log', { skip }, () => {
       )
       const tables = rows.map((r) => r.table_name)
       // Admins scoped to an organization are the caller's to remove or widen (ports.ts deleteTenant).
-      assert.deepStrictEqual(tables, ['admins', 'audit_events', 'group_members', 'oauth_clients', 'resource_emails', 'resources', 'tokens'])
+      assert.deepStrictEqual(tables, ['admins', 'audit_events', 'group_members', 'oauth_clients', 'resource_counts', 'resource_emails', 'resources', 'tokens'])
       for (const table of tables.filter((t) => t !== 'admins')) {
         const count = async (tenant: string) => (await db.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [tenant])).rows[0]!.n
         assert.equal(await count('gone'), 0, table)

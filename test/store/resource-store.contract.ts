@@ -13,7 +13,7 @@ import {
   resolveFilter,
   type ScimObject,
 } from '../../src/scim/index.js'
-import type { MemberStep, NewResource, QueryResult, ResourceStore, Store, StoreQuery, StoredResource, TokenRecord } from '../../src/store/ports.js'
+import { DEFAULT_TENANT_SETTINGS, type MemberStep, type NewResource, type QueryResult, type ResourceStore, type Store, type StoreQuery, type StoredResource, type TokenRecord } from '../../src/store/ports.js'
 
 /**
  * The behaviour every Store adapter owes (src/store/ports.ts), registered as node:test suites. Each test
@@ -888,6 +888,114 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
       assertError(results[1], 400, 'invalidValue', /foreign/)
       assert.equal(isError(results[2]), false, 'the same userName may exist in another tenant')
       assert.equal(await resources.get(OTHER, 'User', 'u1'), undefined)
+    })
+  })
+
+  describe(`${name}: totalResults of an unfiltered list follows every write`, { skip }, () => {
+    setUp()
+    // Both adapters keep the unfiltered totals apart from the rows (resource_counts, kept by triggers), so
+    // each step checks them against the rows: `listed` is a first page holding every match, whose length
+    // is the total without any count; the others are the totals a count-only query, a full first page and
+    // a cursor page answer.
+    const totalsOf = async (tenant: string, resourceType: string) => {
+      const listed = (await resources.query(tenant, resourceType, { startIndex: 1, count: 1000 })).resources.length
+      const counted = (await resources.query(tenant, resourceType, { startIndex: 1, count: 0 })).totalResults
+      const first = await resources.query(tenant, resourceType, { startIndex: 1, count: 1 })
+      const cursor = first.next ? (await resources.query(tenant, resourceType, { startIndex: 1, count: 1, after: first.next })).totalResults : first.totalResults
+      return { listed, counted, first: first.totalResults, cursor }
+    }
+    const failingHook = (): never => {
+      throw new Error('audit hook failed')
+    }
+    const steps: { title: string; write: () => Promise<unknown>; expected: { users: number; groups: number; otherUsers: number } }[] = [
+      {
+        title: 'create: three users and a group with a member in one tenant, a user in the other',
+        write: async () => {
+          for (const i of [1, 2, 3]) await resources.create(T, user(`u${i}`, `user${i}`))
+          await resources.create(T, { ...group('g1', 'G1'), memberIds: ['u1'] })
+          await resources.create(OTHER, user('u1', 'user1'))
+        },
+        expected: { users: 3, groups: 1, otherUsers: 1 },
+      },
+      {
+        title: 'createMany with refused inputs: a taken userName, a taken id, one taken earlier in the call, an unknown member',
+        write: async () => {
+          const results = await resources.createMany(T, [
+            user('u4', 'user4'),
+            user('u5', 'USER1'),
+            user('u1', 'fresh'),
+            user('u6', 'twice'),
+            user('u7', 'Twice'),
+            { ...group('g2', 'G2'), memberIds: ['nobody'] },
+            { ...group('g3', 'G3'), memberIds: ['u4'] },
+            group('g4', 'G4'),
+          ])
+          assert.deepStrictEqual(results.map((r) => (r instanceof ScimError ? r.status : r.id)), ['u4', 409, 409, 'u6', 409, 400, 'g3', 'g4'])
+        },
+        expected: { users: 5, groups: 3, otherUsers: 1 },
+      },
+      {
+        title: 'createMany of 300 users in one call',
+        write: () => resources.createMany(T, Array.from({ length: 300 }, (_, i) => user(`m${i}`, `many${i}`))),
+        expected: { users: 305, groups: 3, otherUsers: 1 },
+      },
+      {
+        title: 'a create rolled back by its audit hook, after the row was written',
+        write: () => assert.rejects(resources.create(T, { ...user('r1', 'rolled'), audit: failingHook }), /audit hook failed/),
+        expected: { users: 305, groups: 3, otherUsers: 1 },
+      },
+      {
+        title: 'a createMany rolled back whole by the hook of its last input',
+        write: () =>
+          assert.rejects(
+            resources.createMany(T, [user('r1', 'rolled1'), { ...group('rg', 'RG'), memberIds: ['r1'] }, { ...user('r2', 'rolled2'), audit: failingHook }]),
+            /audit hook failed/,
+          ),
+        expected: { users: 305, groups: 3, otherUsers: 1 },
+      },
+      {
+        title: 'a delete refused by a stale ifMatch, and a delete rolled back by its audit hook',
+        write: async () => {
+          await rejectsWith(resources.delete(T, 'User', 'u2', { ifMatch: 7 }), 412)
+          await assert.rejects(resources.delete(T, 'User', 'u2', { audit: failingHook }), /audit hook failed/)
+        },
+        expected: { users: 305, groups: 3, otherUsers: 1 },
+      },
+      {
+        title: 'delete of a user that is a member, of a group, and of an id through the wrong type (404)',
+        write: async () => {
+          await resources.delete(T, 'User', 'u1')
+          await resources.delete(T, 'Group', 'g4')
+          await rejectsWith(resources.delete(T, 'User', 'g3'), 404)
+        },
+        expected: { users: 304, groups: 2, otherUsers: 1 },
+      },
+      {
+        title: 'deletion of the tenant, the other tenant untouched',
+        write: async () => assert.equal(await store.tenants.deleteTenant(T), true),
+        expected: { users: 0, groups: 0, otherUsers: 1 },
+      },
+      {
+        title: 'a tenant created again with the same id starts from nothing',
+        write: async () => {
+          await store.tenants.insertTenant({ id: T, name: 'again', createdAt: at(9), settings: DEFAULT_TENANT_SETTINGS })
+          await resources.create(T, user('u1', 'user1'))
+        },
+        expected: { users: 1, groups: 0, otherUsers: 1 },
+      },
+    ]
+    test(`${steps.length} writes in turn, the totals checked against the rows after each`, async () => {
+      for (const id of [T, OTHER]) await store.tenants.insertTenant({ id, name: id, createdAt: at(0), settings: DEFAULT_TENANT_SETTINGS })
+      for (const { title, write, expected } of steps) {
+        await write()
+        for (const [tenant, resourceType, n] of [
+          [T, 'User', expected.users],
+          [T, 'Group', expected.groups],
+          [OTHER, 'User', expected.otherUsers],
+        ] as const) {
+          assert.deepStrictEqual(await totalsOf(tenant, resourceType), { listed: n, counted: n, first: n, cursor: n }, `${tenant} ${resourceType} after: ${title}`)
+        }
+      }
     })
   })
 

@@ -112,6 +112,22 @@ abstract class PostgresTable {
  */
 const TENANT_TABLES = ['group_members', 'resource_emails', 'resources', 'tokens', 'oauth_clients', 'audit_events'] as const
 
+/**
+ * Run once the tenant's resources are deleted, whose number the triggers of migration 3 have already taken
+ * off its counter rows: those rows are folded into one per resource type, none where the total is 0, so a
+ * removed tenant leaves no rows (its shards sum to 0, but need not each be 0). Not a plain DELETE of them:
+ * a create racing this transaction may commit a resource of the tenant that the DELETE of resources did not
+ * see (nothing locks a tenant's id against creates), and its count must stay with it. The fold's DELETE
+ * waits for the counter row such a create holds, then deletes its committed version, whose n RETURNING
+ * hands to the sum; a shard row the create inserted new is not seen and stays. ON CONFLICT: that new row
+ * may be shard 0 (and the INSERT may reuse the key of a row this statement deleted, which is no conflict).
+ */
+const FOLD_RESOURCE_COUNTS = `
+  WITH folded AS (DELETE FROM resource_counts WHERE tenant_id = $1 RETURNING resource_type, n)
+  INSERT INTO resource_counts AS c (tenant_id, resource_type, shard, n)
+  SELECT $1, resource_type, 0, SUM(n) FROM folded GROUP BY resource_type HAVING SUM(n) <> 0
+  ON CONFLICT (tenant_id, resource_type, shard) DO UPDATE SET n = c.n + EXCLUDED.n`
+
 export class PostgresTenantStore extends PostgresTable implements TenantStore {
   async insertTenant(record: TenantRecord): Promise<void> {
     await write(
@@ -146,6 +162,7 @@ export class PostgresTenantStore extends PostgresTable implements TenantStore {
       const { rowCount } = await c.query(`DELETE FROM tenants WHERE id = $1`, [id])
       if (!rowCount) return false
       for (const table of TENANT_TABLES) await c.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [id])
+      await c.query(FOLD_RESOURCE_COUNTS, [id])
       return true
     })
   }

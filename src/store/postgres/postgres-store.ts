@@ -147,7 +147,12 @@ export function buildPostgresQuerySql(tenant: string, resourceType: string, quer
   }
   const limit = `$${pageParams.length + 1}`
   const offset = `$${pageParams.length + 2}`
-  const countSql = `SELECT COUNT(*)::int AS total FROM resources r WHERE ${where}`
+  // Unfiltered (exactly where SQLite's adapter reads its resource_counts), the total is the sum of the
+  // (tenant, type)'s counter rows, kept by triggers (migration 3): a few rows, where COUNT(*) read an index
+  // entry of every resource of the type. A tenant without resources of the type has no row, and SUM gives NULL.
+  const countSql = query.filter
+    ? `SELECT COUNT(*)::int AS total FROM resources r WHERE ${where}`
+    : `SELECT COALESCE(SUM(rc.n), 0)::int AS total FROM resource_counts rc WHERE rc.tenant_id = $1 AND rc.resource_type = $2`
   // With a filter, the matches are found first and sorted after: the OFFSET 0 subquery is PostgreSQL's
   // optimisation fence, so the planner cannot walk resources_created (or a sortBy column's index) in order
   // and test the filter row by row, hoping to fill the LIMIT early. Measured with 20,000 users per tenant:
@@ -481,6 +486,20 @@ const isRetryable = (e: unknown) => e instanceof DatabaseError && (e.code === '4
 
 type Client = Pick<PoolClient, 'query'>
 
+/**
+ * Runs `write`, a single statement that is its own transaction, again when PostgreSQL aborted it as a
+ * deadlock victim (rolled back whole, so nothing of it stays), up to MAX_ATTEMPTS times as transaction().
+ */
+async function retryingAborts<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write()
+    } catch (e) {
+      if (!(isRetryable(e) && attempt < MAX_ATTEMPTS)) throw e
+    }
+  }
+}
+
 class PostgresResourceStore implements ResourceStore {
   private readonly queries = new StatementNames(MAX_NAMED_QUERIES)
 
@@ -490,8 +509,11 @@ class PostgresResourceStore implements ResourceStore {
     const json = JSON.stringify(input.data)
     const created = createdFrom(input, json)
     if ((input.memberIds ?? []).length === 0 && !input.audit) {
-      // One statement, its own transaction: no BEGIN/COMMIT round trips.
-      await withConstraintErrors(() => this.insertNow(this.pool, tenant, input, json), input.data)
+      // One statement, its own transaction: no BEGIN/COMMIT round trips. Even so it can be a deadlock
+      // victim (see transaction()): its trigger's counter row may be held by a transaction of a backend on
+      // the same shard that waits for this statement's uncommitted id or userName. Aborted, the statement
+      // left nothing behind and runs again; unretried, that create would be a 500.
+      await withConstraintErrors(() => retryingAborts(() => this.insertNow(this.pool, tenant, input, json)), input.data)
     } else {
       await this.transaction(async (c) => {
         await withConstraintErrors(() => this.insertNow(c, tenant, input, json), input.data)
@@ -711,9 +733,15 @@ class PostgresResourceStore implements ResourceStore {
   }
 
   /**
-   * Runs `work` in one transaction on one pooled connection. The writes take row locks in one order
-   * (groups before members), so deadlocks should not happen; should PostgreSQL still pick this
-   * transaction as a deadlock victim, it was rolled back whole and is run again, up to MAX_ATTEMPTS times.
+   * Runs `work` in one transaction on one pooled connection. The writes take resource row locks in one
+   * order (groups before members). Writes that insert or delete resources also lock a counter row per
+   * (tenant, type) until they commit (migration 3's triggers, one shard per backend), in no order that
+   * agrees with the rest: two transactions of backends on one shard deadlock when one writes Users then
+   * Groups and the other Groups then Users, or when one waits for an id or userName the other has inserted
+   * but not committed. Should PostgreSQL pick this transaction as a deadlock victim, it was rolled back
+   * whole and is run again, up to MAX_ATTEMPTS times, after which the error goes up (a 500). Every write
+   * that can fire those triggers runs here, in PostgresTenantStore's inTransaction (deleteTenant), or
+   * through retryingAborts (create's single statement).
    */
   private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
