@@ -4,6 +4,17 @@ import { fileURLToPath } from 'node:url'
 
 /** Compiled entry points, resolved from dist/bench/. */
 export const ROSTER_MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url))
+
+/**
+ * The node flags `npm start` gives the server (package.json's start script, `node <flags> dist/src/main.js`),
+ * so that the bench measures Roster as it is started, memory included.
+ */
+export function startScriptNodeFlags(packageJson = fileURLToPath(new URL('../../package.json', import.meta.url))): string[] {
+  const script = (JSON.parse(readFileSync(packageJson, 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? ''
+  const match = /^node((?:\s+--?[\w-]+(?:=\S+)?)*)\s+dist\/src\/main\.js$/.exec(script.trim())
+  if (!match) throw new Error(`package.json's start script is not "node [flags] dist/src/main.js": ${script}`)
+  return match[1]!.trim().split(/\s+/).filter((flag) => flag !== '')
+}
 export const BASELINE_JS = fileURLToPath(new URL('./baseline-server.js', import.meta.url))
 
 /** Peak resident memory of a process: the largest VmRSS sampled, and the kernel's own high-water mark. */

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3'
 import { composeRoster } from '../src/compose.js'
 import { readConfig } from '../src/config.js'
 import { DEFAULT_TENANT } from '../src/store/ports.js'
-import { BASELINE_JS, ROSTER_MAIN_JS, baselineReady, killAllStarted, rosterReady, startProcess, type BenchProcess, type MemoryReport } from './child-process.js'
+import { BASELINE_JS, ROSTER_MAIN_JS, baselineReady, killAllStarted, rosterReady, startProcess, startScriptNodeFlags, type BenchProcess, type MemoryReport } from './child-process.js'
 import { waitForIdleProcess, waitForQuiet } from './cpu-usage.js'
 import { measureLoad, type Measurement } from './measure.js'
 import { defineOperation, readFeatures, walkToCursor, type OperationContext, type OperationKey } from './operations.js'
@@ -224,7 +224,8 @@ async function benchStore(kind: StoreKind, options: BenchOptions, pg: PostgresAd
 
   const serverEnv = { ...setup.env, ROSTER_PORT: '0', ROSTER_LOG_LEVEL: 'silent', ROSTER_SQLITE_SYNCHRONOUS: options.synchronous }
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json', accept: 'application/scim+json' }
-  const startRoster = (nodeFlags: string[] = []) => startProcess(ROSTER_MAIN_JS, { env: serverEnv, nodeFlags, ready: rosterReady, timeoutMs: 120_000 })
+  const startFlags = startScriptNodeFlags()
+  const startRoster = (nodeFlags: string[] = []) => startProcess(ROSTER_MAIN_JS, { env: serverEnv, nodeFlags: [...startFlags, ...nodeFlags], ready: rosterReady, timeoutMs: 120_000 })
   let server: BenchProcess = await startRoster()
   const notes: string[] = [
     `The organization's SCIM rate limit was raised to ${BENCH_RATE_LIMIT.toLocaleString('en-US')} requests per minute for the run (its default, 6,000 per token, would cap every operation at 100 req/s); the rate limiter still runs on every request.`,
