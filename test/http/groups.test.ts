@@ -308,6 +308,44 @@ describe('Groups over HTTP', () => {
     assert.equal(list.Resources[0].displayName, g.displayName)
   })
 
+  test('the member list is never read when the answer leaves it out: excludedAttributes=members, member PATCHes by id', async () => {
+    const a = await createUser('A')
+    const b = await createUser('B')
+    const g = await createGroup(unique('NeverLoaded'), [a.id])
+    // The service's own store handle, counted: the store itself is a proxy that keeps its method wrappers.
+    const provisioning = srv.roster.provisioning as unknown as { store: object }
+    const store = provisioning.store
+    let reads = 0
+    provisioning.store = new Proxy(store, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key)
+        if (typeof value !== 'function') return value
+        return (...args: unknown[]) => {
+          if (key === 'listMembers') reads++
+          return (value as (...a: unknown[]) => unknown).apply(target, args)
+        }
+      },
+    })
+    try {
+      const calls: [string, string, unknown?][] = [
+        ['GET', `/Groups/${g.id}?excludedAttributes=members`],
+        ['GET', `/Groups?excludedAttributes=members&filter=${encodeURIComponent(`displayName eq "${g.displayName}"`)}`],
+        ['PATCH', `/Groups/${g.id}`, patchBody({ op: 'add', path: 'members', value: [{ value: b.id }] })],
+        ['PATCH', `/Groups/${g.id}`, patchBody({ op: 'remove', path: `members[value eq "${a.id}"]` })],
+      ]
+      for (const [method, path, body] of calls) {
+        const res = await srv.request(method, path, body)
+        assert.ok(res.status === 200 || res.status === 204, `${method} ${path}: ${res.status} ${res.text}`)
+      }
+      assert.equal(reads, 0)
+      // The spy sees the reads it should: a GET that returns members reads them once.
+      assert.deepEqual(memberIds(await get(`/Groups/${g.id}`)), [b.id])
+      assert.equal(reads, 1)
+    } finally {
+      provisioning.store = store
+    }
+  })
+
   test("DELETE of a group removes it from its users' groups, direct and indirect (RFC 7644 §3.6)", async () => {
     const { alice, carol, engineering, org } = await nestedFixture()
     assertStatus(await srv.request('DELETE', `/Groups/${engineering.id}`), 204)
