@@ -45,6 +45,9 @@ const IPV6_RANGES: readonly SpecialPurposeRange[] = [
   { range: '::/96', kind: 'IPv4-compatible (deprecated)', rfc: 'RFC 4291 §2.5.5.1' },
   { range: '64:ff9b:1::/48', kind: 'local-use NAT64', rfc: 'RFC 8215' },
   { range: '100::/64', kind: 'discard-only', rfc: 'RFC 6666' },
+  // Teredo: a relay forwards to the (obfuscated) IPv4 address in the last 32 bits, whatever range it is in;
+  // not globally reachable in the IANA registry, and nothing a webhook receiver would use.
+  { range: '2001::/32', kind: 'Teredo (tunnels to an embedded IPv4 address)', rfc: 'RFC 4380' },
   { range: '2001:2::/48', kind: 'benchmarking', rfc: 'RFC 5180' },
   { range: '2001:db8::/32', kind: 'documentation', rfc: 'RFC 3849' },
   { range: 'fc00::/7', kind: 'unique-local', rfc: 'RFC 4193' },
@@ -59,11 +62,22 @@ const nat64FormOf = (v4: SpecialPurposeRange): SpecialPurposeRange => {
   return { range: `64:ff9b::${network}/${96 + Number(prefix)}`, kind: `NAT64 form of ${v4.range}, ${v4.kind}`, rfc: `RFC 6052, ${v4.rfc}` }
 }
 
-/** One BlockList per range, so a hit can name its range; about 40 checks per address, on webhook sends only. */
+/**
+ * IPv4 range a.b.c.d/n as its 6to4 form 2002:aabb:ccdd::/(16+n) (RFC 3056 §2: the IPv4 address in bits
+ * 16–47): a 6to4 relay forwards there. The rest of 2002::/16 stays open, as the registry has it.
+ */
+const sixToFourFormOf = (v4: SpecialPurposeRange): SpecialPurposeRange => {
+  const [network, prefix] = v4.range.split('/') as [string, string]
+  const [a, b, c, d] = network.split('.').map((octet) => Number(octet).toString(16).padStart(2, '0')) as [string, string, string, string]
+  return { range: `2002:${a}${b}:${c}${d}::/${16 + Number(prefix)}`, kind: `6to4 form of ${v4.range}, ${v4.kind}`, rfc: `RFC 3056, ${v4.rfc}` }
+}
+
+/** One BlockList per range, so a hit can name its range; about 60 checks per address, on webhook sends only. */
 const RANGES: readonly { readonly range: SpecialPurposeRange; readonly list: BlockList }[] = [
   ...IPV4_RANGES.map((range) => ({ range, family: 'ipv4' as Family })),
   ...IPV6_RANGES.map((range) => ({ range, family: 'ipv6' as Family })),
   ...IPV4_RANGES.map((range) => ({ range: nat64FormOf(range), family: 'ipv6' as Family })),
+  ...IPV4_RANGES.map((range) => ({ range: sixToFourFormOf(range), family: 'ipv6' as Family })),
 ].map(({ range, family }) => {
   const [network, prefix] = range.range.split('/') as [string, string]
   const list = new BlockList()

@@ -46,6 +46,11 @@ describe('specialPurposeRangeOf', () => {
     { address: '64:ff9b::127.0.0.1', range: '64:ff9b::127.0.0.0/104', kind: /NAT64 form of 127\.0\.0\.0\/8, loopback/ },
     { address: '64:ff9b::a9fe:a9fe', range: '64:ff9b::169.254.0.0/112', kind: /NAT64 form of 169\.254\.0\.0\/16/ },
     { address: '64:ff9b::c0a8:1', range: '64:ff9b::192.168.0.0/112', kind: /NAT64 form of 192\.168\.0\.0\/16, private/ },
+    // 6to4 (RFC 3056): 2002:aabb:ccdd:: carries a.b.c.d; Teredo (RFC 4380) is refused whole.
+    { address: '2002:7f00:1::1', range: '2002:7f00:0000::/24', kind: /6to4 form of 127\.0\.0\.0\/8, loopback/ },
+    { address: '2002:a9fe:a9fe::', range: '2002:a9fe:0000::/32', kind: /6to4 form of 169\.254\.0\.0\/16/ },
+    { address: '2002:0a01:0203::5', range: '2002:0a00:0000::/24', kind: /6to4 form of 10\.0\.0\.0\/8, private/ },
+    { address: '2001:0:4136:e378:8000:63bf:3fff:fdd2', range: '2001::/32', kind: /Teredo/ },
   ]
   for (const { address, range, kind } of blocked) {
     test(`${address} is in ${range}`, () => {
@@ -82,6 +87,8 @@ describe('specialPurposeRangeOf', () => {
     '::ffff:1.1.1.1',
     '64:ff9b::808:808',
     '64:ff9b::1.1.1.1',
+    '2002:808:808::1',
+    '2001:4860::1',
   ]
   for (const address of allowed) {
     test(`${address} is globally reachable`, () => assert.equal(specialPurposeRangeOf(address), undefined))
