@@ -194,7 +194,6 @@ export interface TokenStore {
   /** Returns false when no live token with that id exists in the tenant. */
   revokeToken(tenant: string, id: string, at: string): Promise<boolean>
   touchToken(id: string, at: string): Promise<void>
-  countTokens(): Promise<number>
   /**
    * Inserts `record` only when no token exists at all, in any tenant, atomically across connections and
    * instances (the check and the insert cannot interleave with another caller's): true when it was

@@ -472,6 +472,7 @@ describe('postgres: pool and concurrency', { skip }, () => {
     const schema = await schemas.fresh()
     const [a, b] = await Promise.all([openPostgresStore(TEST_PG_URL, { schema }), openPostgresStore(TEST_PG_URL, { schema })])
     const db = await connectToSchema(schema)
+    const tokenCount = async () => Number((await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM tokens')).rows[0]!.n)
     try {
       const first = (id: string) => ({ id, tenant: 'default', name: 'initial token', prefix: `rst_${id}`, hash: `hash-${id}`, createdAt: at(0) })
       // Two calls at once, as two instances starting together make, on an emptied table each round. With the
@@ -480,11 +481,11 @@ describe('postgres: pool and concurrency', { skip }, () => {
         await db.query('DELETE FROM tokens')
         const pair = await Promise.all([a.tokens.insertFirstToken(first(`a${round}`)), b.tokens.insertFirstToken(first(`b${round}`))])
         assert.deepStrictEqual([...pair].sort(), [false, true], `round ${round}`)
-        assert.equal(await a.tokens.countTokens(), 1, `round ${round}`)
+        assert.equal(await tokenCount(), 1, `round ${round}`)
       }
       const more = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).tokens.insertFirstToken(first(`k${i}`))))
       assert.deepStrictEqual(more, Array<boolean>(10).fill(false))
-      assert.equal(await a.tokens.countTokens(), 1)
+      assert.equal(await tokenCount(), 1)
     } finally {
       await db.end()
       await Promise.all([a.close(), b.close()])

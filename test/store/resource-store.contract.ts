@@ -1010,8 +1010,10 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
       createdAt: at(0),
       ...extra,
     })
+    /** The ids of every token of the tenants these tests write to. */
+    const allTokenIds = async () => (await Promise.all([T, OTHER].map((t) => store.tokens.listTokens(t)))).flat().map((t) => t.id).sort()
 
-    test('insert, find, list per tenant, count across tenants', async () => {
+    test('insert, find, list per tenant', async () => {
       await store.tokens.insertToken(token('k1'))
       await store.tokens.insertToken(token('k2', T, { expiresAt: at(100), createdAt: at(1) }))
       await store.tokens.insertToken(token('k3', OTHER))
@@ -1019,7 +1021,7 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
       assert.equal(await store.tokens.findToken('nope'), undefined)
       assert.deepStrictEqual((await store.tokens.listTokens(T)).map((t) => t.id), ['k1', 'k2'])
       assert.deepStrictEqual((await store.tokens.listTokens(OTHER)).map((t) => t.id), ['k3'])
-      assert.equal(await store.tokens.countTokens(), 3)
+      assert.deepStrictEqual(await allTokenIds(), ['k1', 'k2', 'k3'])
     })
 
     test('insertFirstToken inserts only while no token exists in any tenant', async () => {
@@ -1027,14 +1029,14 @@ export function defineResourceStoreContract(name: string, options: { skip?: bool
       assert.deepStrictEqual(await store.tokens.findToken('first'), token('first', OTHER))
       assert.equal(await store.tokens.insertFirstToken(token('second')), false)
       assert.equal(await store.tokens.findToken('second'), undefined)
-      assert.equal(await store.tokens.countTokens(), 1)
+      assert.deepStrictEqual(await allTokenIds(), ['first'])
     })
 
     test('insertFirstToken is false once any token exists, revoked ones included', async () => {
       await store.tokens.insertToken(token('k1'))
       await store.tokens.revokeToken(T, 'k1', at(1))
       assert.equal(await store.tokens.insertFirstToken(token('k2')), false)
-      assert.equal(await store.tokens.countTokens(), 1)
+      assert.deepStrictEqual(await allTokenIds(), ['k1'])
     })
 
     test('revokeToken only in its tenant and only once', async () => {

@@ -966,7 +966,6 @@ const FIND_TOKEN = named(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = $1`)
 const LIST_TOKENS = named(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE tenant_id = $1 ORDER BY created_at, id`)
 const REVOKE_TOKEN = named(`UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL`)
 const TOUCH_TOKEN = named(`UPDATE tokens SET last_used_at = $1 WHERE id = $2`)
-const COUNT_TOKENS = named(`SELECT COUNT(*)::int AS n FROM tokens`)
 /**
  * The lock insertFirstToken holds for its check and insert. Under READ COMMITTED two transactions could
  * both find no token and both insert; holding this lock, the second's NOT EXISTS runs after the first has
@@ -1007,10 +1006,6 @@ class PostgresTokenStore implements TokenStore {
 
   async touchToken(id: string, at: string): Promise<void> {
     await this.pool.query(bound(TOUCH_TOKEN, [at, id]))
-  }
-
-  async countTokens(): Promise<number> {
-    return (await this.rows<{ n: number }>(bound(COUNT_TOKENS, [])))[0]?.n ?? 0
   }
 
   /** Runs once per start: plain statements, not named ones (statements.ts) kept on every connection. */

@@ -713,7 +713,6 @@ class SqliteTokenStore implements TokenStore {
     const list = db.prepare<unknown[], TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE tenant_id = ? ORDER BY created_at, id`)
     const revoke = db.prepare(`UPDATE tokens SET revoked_at = ? WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL`)
     const touch = db.prepare(`UPDATE tokens SET last_used_at = ? WHERE id = ?`)
-    const count = db.prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM tokens`)
     // Run in a write transaction (.immediate, within the group commit's BEGIN IMMEDIATE): the write lock is
     // taken before the NOT EXISTS is read, so another process cannot insert between the check and the insert.
     const insertFirst = db.prepare(`INSERT INTO tokens (${TOKEN_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM tokens)`)
@@ -728,7 +727,6 @@ class SqliteTokenStore implements TokenStore {
       touch: db.transaction((id: string, at: string) => {
         touch.run(at, id)
       }),
-      count: () => count.get()?.n ?? 0,
       insertFirst: db.transaction(
         (t: TokenRecord) => insertFirst.run(t.id, t.tenant, t.name, t.prefix, t.hash, t.createdAt, t.lastUsedAt ?? null, t.expiresAt ?? null, t.revokedAt ?? null).changes > 0,
       ),
@@ -773,10 +771,6 @@ class SqliteTokenStore implements TokenStore {
     this.tx.touch.immediate(id, at)
     const row = this.rows.get(id)
     if (row) this.rows.set(id, { ...row, last_used_at: at })
-  }
-
-  async countTokens(): Promise<number> {
-    return this.tx.count()
   }
 
   async insertFirstToken(record: TokenRecord): Promise<boolean> {
